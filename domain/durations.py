@@ -1,0 +1,80 @@
+"""Vault's duration syntax: whole seconds, or Go-style unit sequences such as ``1h30m``."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_UNIT_SECONDS: dict[str, Decimal] = {
+    "ns": Decimal("1e-9"),
+    "us": Decimal("1e-6"),
+    "µs": Decimal("1e-6"),
+    "ms": Decimal("1e-3"),
+    "s": Decimal(1),
+    "m": Decimal(60),
+    "h": Decimal(3600),
+    "d": Decimal(86400),
+}
+_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+
+
+class DurationError(ValueError):
+    """The text is not a duration Vault would accept."""
+
+
+def parse_duration(value: object) -> int:
+    """Whole seconds for an int, a numeric string, or a unit sequence; fractions are truncated.
+
+    Negative values are returned as such so the caller can name the field in its error.
+    """
+    if isinstance(value, bool):
+        raise DurationError(f"invalid duration {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if not isinstance(value, str):
+        raise DurationError(f"invalid duration {value!r}")
+    text = value.strip()
+    if text == "":
+        return 0
+    try:
+        return int(Decimal(text))
+    except InvalidOperation:
+        pass
+    return _parse_unit_sequence(text, value)
+
+
+def _parse_unit_sequence(text: str, original: str) -> int:
+    sign = 1
+    if text[0] in "+-":
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    position, total = 0, Decimal(0)
+    while position < len(text):
+        match = _TERM.match(text, position)
+        if match is None:
+            raise DurationError(f'time: invalid duration "{original}"')
+        total += Decimal(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position == 0:
+        raise DurationError(f'time: invalid duration "{original}"')
+    return sign * int(total)
+
+
+def format_duration(seconds: int) -> str:
+    """Go's Duration string with zero components trimmed, as Vault shows it in warnings:
+    768h, 1h30m, 1m30s, 2h5s, 45s, 0s."""
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    if secs:
+        parts.append(f"{secs}s")
+    return sign + "".join(parts)

@@ -1,0 +1,99 @@
+"""Revoking a token together with its whole subtree, without recursion and without races.
+
+The subtree is walked breadth-first through the child index, then revoked deepest level first in
+batches (one atomic save each), so a crash part-way never leaves a live token below a revoked one.
+A child created while its parent is being revoked is caught from either side: its creator checks
+the parent again after saving it (see ``TokenService.create``), and the revoker looks again for
+live children of everything it revoked until it finds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from domain.actor import Actor
+from domain.errors import ConcurrentUpdate
+from domain.ledger import TokenLedger
+from domain.ports import TokenIndex
+from domain.token import Token
+
+BATCH_SIZE = 1000
+MAX_ATTEMPTS = 5
+
+TokenAction = Callable[[Token], None]
+
+
+class SubtreeRevoker:
+    def __init__(self, ledger: TokenLedger, index: TokenIndex, batch_size: int = BATCH_SIZE) -> None:
+        self._ledger = ledger
+        self._index = index
+        self._batch_size = batch_size
+
+    def revoke(
+        self,
+        root_id: UUID,
+        *,
+        now: datetime,
+        actor: Actor,
+        reason: str,
+        descendant_reason: str = "parent revoked",
+        root_action: TokenAction | None = None,
+    ) -> int:
+        """Revoke ``root_id`` and every live descendant; returns how many events were recorded.
+
+        ``root_action`` replaces the root's revocation (expiry records ``TokenExpired`` instead).
+        """
+        own_action = root_action or (lambda token: token.revoke(now, actor, reason))
+        cascade: TokenAction = lambda token: token.revoke(now, actor, descendant_reason)  # noqa: E731
+        recorded = 0
+        pending = [root_id]
+        while pending:
+            revoked_this_pass: list[UUID] = []
+            for subtree_root in pending:
+                order = self._walk(subtree_root)
+                recorded += self.apply(order[:0:-1], cascade)
+                action = own_action if subtree_root == root_id else cascade
+                recorded += self.apply([subtree_root], action)
+                revoked_this_pass.extend(order)
+            pending = self._index.children_of(revoked_this_pass)
+        return recorded
+
+    def _walk(self, root_id: UUID) -> list[UUID]:
+        """The subtree in breadth-first order, root first."""
+        order, level = [root_id], [root_id]
+        while level:
+            level = self._index.children_of(level)
+            order.extend(level)
+        return order
+
+    def apply(self, ids: Sequence[UUID], action: TokenAction) -> int:
+        """Run ``action`` on each live token of ``ids`` and save them, a batch per transaction."""
+        return sum(self._revoke_batch(batch, action) for batch in _chunks(ids, self._batch_size))
+
+    def _revoke_batch(self, ids: Sequence[UUID], action: TokenAction) -> int:
+        for _ in range(MAX_ATTEMPTS):
+            tokens = [token for token in map(self._load, ids) if token is not None and token.is_live]
+            for token in tokens:
+                action(token)
+            try:
+                recordings = self._ledger.save(*tokens)
+            except RecordConflictError:
+                continue
+            return len(recordings)
+        raise ConcurrentUpdate("could not revoke: the tokens kept changing, try again")
+
+    def _load(self, token_id: UUID) -> Token | None:
+        try:
+            return self._ledger.repository.get(token_id)
+        except AggregateNotFoundError:
+            return None
+
+
+def _chunks(ids: Sequence[UUID], size: int) -> Iterator[Sequence[UUID]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

@@ -1,0 +1,186 @@
+"""The Token aggregate: decides what may happen to one token and records it as events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import leases
+from domain.actor import Actor
+from domain.errors import InvalidRequest, PermissionDenied
+from domain.issuance import TokenPlan
+from domain.leases import Lease, TtlLimits
+from domain.token_events import (
+    TokenCreated,
+    TokenExpired,
+    TokenOrphaned,
+    TokenRenewed,
+    TokenRevoked,
+    TokenUsed,
+)
+from domain.token_view import TokenView
+
+INITIAL_ROOT_PATH = "auth/token/root"
+
+
+class Token(Aggregate):
+    def __init__(
+        self,
+        accessor: str,
+        parent_id: UUID | None,
+        policies: list[str],
+        meta: dict[str, str] | None,
+        display_name: str,
+        path: str,
+        num_uses: int,
+        renewable: bool,
+        ttl: int,
+        expire_at: datetime | None,
+        explicit_max_ttl: int,
+        period: int,
+        token_type: str,
+        entity_alias: str,
+    ) -> None:
+        self.accessor = accessor
+        self.parent_id = parent_id
+        self.policies = policies
+        self.meta = meta
+        self.display_name = display_name
+        self.path = path
+        self.num_uses = num_uses
+        self.uses_left: int | None = num_uses or None
+        self.renewable = renewable
+        self.creation_ttl = ttl
+        self.ttl = ttl
+        self.expire_at = expire_at
+        self.explicit_max_ttl = explicit_max_ttl
+        self.period = period
+        self.token_type = token_type
+        self.entity_alias = entity_alias
+        self.last_renewal_time: datetime | None = None
+        self.status = "live"
+
+    @classmethod
+    def issue(
+        cls, token_id: UUID, accessor: str, plan: TokenPlan, now: datetime, actor: Actor
+    ) -> Token:
+        return cls._create(
+            TokenCreated,
+            id=token_id,
+            timestamp=now,
+            accessor=accessor,
+            parent_id=plan.parent_id,
+            policies=plan.policies,
+            meta=plan.meta,
+            display_name=plan.display_name,
+            path=plan.path,
+            num_uses=plan.num_uses,
+            renewable=plan.renewable,
+            ttl=plan.ttl,
+            expire_at=Lease(plan.ttl).expires_at(now),
+            explicit_max_ttl=plan.explicit_max_ttl,
+            period=plan.period,
+            token_type=plan.token_type,
+            entity_alias="",
+            actor_accessor=actor.accessor,
+            remote_addr=actor.remote_addr,
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "live"
+
+    def use(self, now: datetime, actor: Actor) -> None:
+        """Spend one use of a limited-use token; the last use leaves it pending revocation."""
+        if not self.is_live or (self.expire_at is not None and now >= self.expire_at):
+            raise PermissionDenied()
+        if self.uses_left is None:
+            return
+        if self.uses_left <= 0:
+            raise PermissionDenied()
+        self.trigger_event(
+            TokenUsed,
+            timestamp=now,
+            uses_left=self.uses_left - 1,
+            actor_accessor=actor.accessor,
+            remote_addr=actor.remote_addr,
+        )
+
+    def renew(self, increment: int, now: datetime, actor: Actor, limits: TtlLimits) -> Lease:
+        if not self.is_live or self.uses_left == 0:
+            raise InvalidRequest("token not found")
+        if self.token_type == "batch":
+            raise InvalidRequest("batch tokens cannot be renewed")
+        if self.path == INITIAL_ROOT_PATH and self.expire_at is None:
+            raise InvalidRequest("invalid lease ID")
+        if not self.renewable or self.expire_at is None:
+            raise InvalidRequest("lease is not renewable")
+        if now >= self.expire_at:
+            raise InvalidRequest("lease expired")
+        lease = leases.calculate(
+            limits,
+            now=now,
+            issued=self._created_on,
+            requested_ttl=increment if increment > 0 else self.ttl,
+            period=self.period,
+            explicit_max_ttl=self.explicit_max_ttl,
+        )
+        self.trigger_event(
+            TokenRenewed,
+            timestamp=now,
+            increment=increment,
+            ttl=lease.ttl,
+            expire_at=lease.expires_at(now),
+            actor_accessor=actor.accessor,
+            remote_addr=actor.remote_addr,
+        )
+        return lease
+
+    def revoke(self, now: datetime, actor: Actor, reason: str) -> None:
+        if self.is_live:
+            self.trigger_event(
+                TokenRevoked,
+                timestamp=now,
+                reason=reason,
+                actor_accessor=actor.accessor,
+                remote_addr=actor.remote_addr,
+            )
+
+    def expire(self, now: datetime) -> None:
+        if self.is_live:
+            self.trigger_event(TokenExpired, timestamp=now)
+
+    def orphan(self, now: datetime, actor: Actor) -> None:
+        if self.is_live and self.parent_id is not None:
+            self.trigger_event(
+                TokenOrphaned,
+                timestamp=now,
+                former_parent_id=self.parent_id,
+                actor_accessor=actor.accessor,
+                remote_addr=actor.remote_addr,
+            )
+
+    def view(self) -> TokenView:
+        return TokenView(
+            token_id=self.id,
+            accessor=self.accessor,
+            parent_id=self.parent_id,
+            policies=tuple(self.policies),
+            meta=self.meta,
+            display_name=self.display_name,
+            path=self.path,
+            num_uses=self.num_uses,
+            uses_left=self.uses_left,
+            renewable=self.renewable,
+            issue_time=self.created_on,
+            creation_ttl=self.creation_ttl,
+            ttl=self.ttl,
+            expire_at=self.expire_at,
+            explicit_max_ttl=self.explicit_max_ttl,
+            period=self.period,
+            token_type=self.token_type,
+            entity_alias=self.entity_alias,
+            last_renewal_time=self.last_renewal_time,
+        )

@@ -1,0 +1,89 @@
+"""What can happen to a token. Each event records when, which accessor acted, and from where.
+
+Event class names and module are part of the stored topic: renaming one breaks old ledgers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+class TokenCreated(Aggregate.Created):
+    accessor: str
+    parent_id: UUID | None
+    policies: list[str]
+    meta: dict[str, str] | None
+    display_name: str
+    path: str
+    num_uses: int
+    renewable: bool
+    ttl: int
+    expire_at: datetime | None
+    explicit_max_ttl: int
+    period: int
+    token_type: str
+    entity_alias: str
+    actor_accessor: str
+    remote_addr: str
+
+
+class TokenUsed(Aggregate.Event):
+    uses_left: int
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, token: "TokenState") -> None:
+        token.uses_left = self.uses_left
+
+
+class TokenRenewed(Aggregate.Event):
+    increment: int
+    ttl: int
+    expire_at: datetime | None
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, token: "TokenState") -> None:
+        token.ttl = self.ttl
+        token.expire_at = self.expire_at
+        token.last_renewal_time = self.timestamp
+
+
+class TokenRevoked(Aggregate.Event):
+    reason: str
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, token: "TokenState") -> None:
+        token.status = "revoked"
+
+
+class TokenExpired(Aggregate.Event):
+    """The token outlived its TTL; recorded once, by whichever process noticed first."""
+
+    def apply(self, token: "TokenState") -> None:
+        token.status = "expired"
+
+
+class TokenOrphaned(Aggregate.Event):
+    former_parent_id: UUID
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, token: "TokenState") -> None:
+        token.parent_id = None
+
+
+class TokenState(Protocol):
+    """The attributes the events above mutate (domain.token.Token has them)."""
+
+    uses_left: int | None
+    ttl: int
+    expire_at: datetime | None
+    last_renewal_time: datetime | None
+    status: str
+    parent_id: UUID | None

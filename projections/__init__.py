@@ -1,0 +1,1 @@
+"""Read models derived from the token events: disposable, rebuilt from the log on demand."""

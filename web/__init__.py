@@ -1,0 +1,1 @@
+"""HTTP and command-line adapters: the Flask app factory, the token blueprint, the server."""

@@ -1,0 +1,30 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from domain.clock import Clock
+from web.bootstrap import Runtime, bootstrap
+from web.errors import register_error_handlers
+from web.settings import Settings
+from web.token_api import create_token_blueprint
+
+EXTENSION_KEY = "tokenledger"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    """A Flask app serving Vault's token API at ``/v1/auth/token`` over the configured store."""
+    runtime = bootstrap(settings or Settings.from_env(), clock)
+    app = Flask("tokenledger")
+    app.extensions[EXTENSION_KEY] = runtime
+    app.register_blueprint(
+        create_token_blueprint(runtime.service, runtime.clock), url_prefix="/v1/auth/token"
+    )
+    register_error_handlers(app)
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions[EXTENSION_KEY]
+    return runtime

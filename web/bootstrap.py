@@ -1,0 +1,40 @@
+"""The composition root: builds the ledger, its read models and the service from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.clock import Clock, SystemClock
+from domain.ledger import TokenLedger
+from domain.token_secrets import TokenHasher
+from domain.token_service import TokenService
+from projections.replay import catch_up
+from projections.sqlite_store import SQLiteTokenIndex, ensure_key
+from web.settings import Settings
+
+HMAC_KEY_NAME = "token-hmac"
+
+
+@dataclass
+class Runtime:
+    """Everything one process needs; build one per process and keep it (the pool closes with it)."""
+
+    settings: Settings
+    clock: Clock
+    ledger: TokenLedger
+    index: SQLiteTokenIndex
+    service: TokenService
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
+    ledger = TokenLedger(env=settings.eventsourcing_env())
+    datastore = ledger.recorder.datastore
+    catch_up(ledger, datastore)
+    index = SQLiteTokenIndex(datastore)
+    hasher = TokenHasher(ensure_key(datastore, HMAC_KEY_NAME))
+    clock = clock or SystemClock()
+    service = TokenService(ledger, index, hasher, clock, settings.ttl_limits)
+    return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service)

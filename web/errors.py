@@ -1,0 +1,94 @@
+"""Every error the HTTP layer can answer, mapped in one place to Vault's status codes and shape."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
+from web.envelope import error_response
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED_PATH = "1 error occurred:\n\t* unsupported path\n\n"
+UNSUPPORTED_OPERATION = "1 error occurred:\n\t* unsupported operation\n\n"
+
+
+class BadRequestBody(InvalidRequest):
+    """The body is not a JSON object (or a form)."""
+
+
+def register_error_handlers(target: Flask | Blueprint) -> None:
+    target.register_error_handler(PermissionDenied, _permission_denied)
+    target.register_error_handler(InvalidRequest, _invalid_request)
+    target.register_error_handler(ConcurrentUpdate, _conflict)
+    target.register_error_handler(ValidationError, _validation_failed)
+    if isinstance(target, Flask):
+        target.register_error_handler(NotFound, _not_found)
+        target.register_error_handler(MethodNotAllowed, _method_not_allowed)
+        target.register_error_handler(HTTPException, _http_error)
+        target.register_error_handler(Exception, _internal_error)
+
+
+def _permission_denied(error: PermissionDenied) -> Response:
+    return error_response(403, str(error))
+
+
+def _invalid_request(error: InvalidRequest) -> Response:
+    return error_response(400, str(error))
+
+
+def _conflict(error: LedgerError) -> Response:
+    return error_response(409, str(error))
+
+
+def _validation_failed(error: ValidationError) -> Response:
+    return error_response(400, *validation_messages(error))
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    messages = error.messages
+    if isinstance(messages, dict):
+        return [
+            f'Field validation failed: field "{field}": {"; ".join(_flatten(problems))}'
+            for field, problems in sorted(messages.items())
+        ]
+    return list(_flatten(messages))
+
+
+def _flatten(problems: object) -> list[str]:
+    if isinstance(problems, str):
+        return [problems]
+    if isinstance(problems, dict):
+        return [m for key, value in problems.items() for m in _flatten(value)]
+    if isinstance(problems, list):
+        return [m for value in problems for m in _flatten(value)]
+    return [str(problems)]
+
+
+def _not_found(error: NotFound) -> Response:
+    return error_response(404, no_route_message(error))
+
+
+def no_route_message(error: NotFound) -> str:
+    from flask import request
+
+    if request.path.startswith("/v1/auth/token/"):
+        return UNSUPPORTED_PATH
+    return f'no handler for route "{request.path.removeprefix("/v1/")}". route entry not found.'
+
+
+def _method_not_allowed(error: MethodNotAllowed) -> Response:
+    return error_response(405, UNSUPPORTED_OPERATION)
+
+
+def _http_error(error: HTTPException) -> Response:
+    return error_response(error.code or 500, error.description or error.name)
+
+
+def _internal_error(error: Exception) -> Response:
+    log.exception("internal error while serving a request")
+    return error_response(500, "internal error")

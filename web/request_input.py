@@ -1,0 +1,47 @@
+"""Reading a Vault request: the caller's token from its headers, the parameters from its body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+from marshmallow import Schema
+
+from domain.errors import InvalidRequest
+
+
+def presented_token(request: Request) -> str:
+    """``X-Vault-Token`` first, else an ``Authorization: Bearer`` header."""
+    token = request.headers.get("X-Vault-Token", "")
+    if token:
+        return token
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        return authorization[len("Bearer "):].strip()
+    return ""
+
+
+def body_parameters(request: Request) -> dict[str, Any]:
+    """The JSON object (or form) in the body; an empty body is no parameters."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.to_dict()
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("error parsing JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidRequest("error parsing JSON")
+    return parsed
+
+
+def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
+    """Parameters validated by ``schema`` (path segments win over the body) and Vault's warning
+    about parameters the endpoint does not know."""
+    parameters = {**body_parameters(request), **{k: v for k, v in from_path.items() if v}}
+    unknown = sorted(key for key in parameters if key not in schema.fields)
+    warnings = [f"Endpoint ignored these unrecognized parameters: [{' '.join(unknown)}]"] if unknown else []
+    return schema.load(parameters), warnings

@@ -1,0 +1,192 @@
+"""Marshmallow schemas: every request body the token endpoints take, and every response they give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, post_load
+
+from domain.commands import CreateToken
+from domain.durations import DurationError, parse_duration
+from domain.token import INITIAL_ROOT_PATH
+from domain.token_view import TokenView
+
+
+class Duration(fields.Field):
+    """Vault durations: whole seconds as a number or string, or units such as ``1h30m``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        try:
+            return parse_duration(value)
+        except DurationError as error:
+            raise ValidationError(str(error)) from None
+
+
+class NameList(fields.Field):
+    """A JSON array of strings, or one comma-delimited string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise ValidationError("must be a list of strings or a comma-delimited string")
+
+
+class StringMap(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+
+class RequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CreateTokenSchema(RequestSchema):
+    id = fields.String(load_default="")
+    role_name = fields.String(load_default="")
+    policies = NameList(load_default=None, allow_none=True)
+    meta = StringMap(load_default=None, allow_none=True)
+    no_parent = fields.Boolean(load_default=False)
+    no_default_policy = fields.Boolean(load_default=False)
+    renewable = fields.Boolean(load_default=None, allow_none=True)
+    lease = Duration(load_default=0)
+    ttl = Duration(load_default=0)
+    type = fields.String(load_default="")
+    explicit_max_ttl = Duration(load_default=0)
+    display_name = fields.String(load_default="")
+    num_uses = fields.Integer(load_default=0, strict=False)
+    period = Duration(load_default=0)
+    entity_alias = fields.String(load_default="")
+
+    @post_load
+    def to_command(self, data: dict[str, Any], **_: Any) -> CreateToken:
+        return CreateToken(
+            custom_id=data["id"],
+            policies=data["policies"],
+            meta=data["meta"],
+            no_parent=data["no_parent"],
+            no_default_policy=data["no_default_policy"],
+            renewable=data["renewable"],
+            ttl=data["ttl"],
+            lease=data["lease"],
+            explicit_max_ttl=data["explicit_max_ttl"],
+            display_name=data["display_name"],
+            num_uses=data["num_uses"],
+            period=data["period"],
+            token_type=data["type"],
+            entity_alias=data["entity_alias"],
+        )
+
+
+class TokenBodySchema(RequestSchema):
+    token = fields.String(load_default="")
+
+
+class AccessorBodySchema(RequestSchema):
+    accessor = fields.String(load_default="")
+
+
+class RenewBodySchema(TokenBodySchema):
+    increment = Duration(load_default=0)
+
+
+class RenewAccessorBodySchema(AccessorBodySchema):
+    increment = Duration(load_default=0)
+
+
+class IncrementBodySchema(RequestSchema):
+    increment = Duration(load_default=0)
+
+
+def go_time(instant: datetime | None) -> str | None:
+    """RFC 3339 with fractional seconds trimmed of trailing zeros, as Go encodes a time."""
+    if instant is None:
+        return None
+    text = instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return text + "Z"
+
+
+def displayed_num_uses(view: TokenView) -> int:
+    """Remaining uses; 0 means unlimited, -1 means the last use is being spent (as Vault shows)."""
+    if view.uses_left is None:
+        return 0
+    return view.uses_left if view.uses_left > 0 else -1
+
+
+@dataclass(frozen=True)
+class TokenLookup:
+    """What a lookup answers about: the token, the ID as presented ("" by accessor), and now."""
+
+    view: TokenView
+    presented_id: str
+    now: datetime
+
+
+class LookupDataSchema(Schema):
+    accessor = fields.Function(lambda r: r.view.accessor)
+    creation_time = fields.Function(lambda r: int(r.view.issue_time.timestamp()))
+    creation_ttl = fields.Function(lambda r: r.view.creation_ttl)
+    display_name = fields.Function(lambda r: r.view.display_name)
+    entity_id = fields.Constant("")
+    expire_time = fields.Function(lambda r: go_time(r.view.expire_at))
+    explicit_max_ttl = fields.Function(lambda r: r.view.explicit_max_ttl)
+    id = fields.Function(lambda r: r.presented_id)
+    issue_time = fields.Function(lambda r: go_time(r.view.issue_time))
+    last_renewal = fields.Function(lambda r: go_time(r.view.last_renewal_time))
+    last_renewal_time = fields.Function(
+        lambda r: int(r.view.last_renewal_time.timestamp()) if r.view.last_renewal_time else None
+    )
+    meta = fields.Function(lambda r: r.view.meta)
+    num_uses = fields.Function(lambda r: displayed_num_uses(r.view))
+    orphan = fields.Function(lambda r: r.view.orphan)
+    path = fields.Function(lambda r: r.view.path)
+    period = fields.Function(lambda r: r.view.period)
+    policies = fields.Function(lambda r: list(r.view.policies))
+    renewable = fields.Function(lambda r: r.view.renewable)
+    ttl = fields.Function(lambda r: r.view.seconds_left(r.now))
+    type = fields.Function(lambda r: r.view.token_type)
+
+    @post_dump(pass_original=True)
+    def drop_absent_keys(self, data: dict[str, Any], original: TokenLookup, **_: Any) -> dict[str, Any]:
+        """Vault omits what a token does not have: no lease for the initial root, no renewal yet."""
+        if original.view.path == INITIAL_ROOT_PATH:
+            data.pop("issue_time")
+            data.pop("renewable")
+        if original.view.last_renewal_time is None:
+            data.pop("last_renewal")
+            data.pop("last_renewal_time")
+        if not original.view.period:
+            data.pop("period")
+        return data
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """The ``auth`` block of create and renew responses."""
+
+    view: TokenView
+    client_token: str
+    lease_duration: int
+
+
+class AuthSchema(Schema):
+    client_token = fields.Function(lambda a: a.client_token)
+    accessor = fields.Function(lambda a: a.view.accessor)
+    policies = fields.Function(lambda a: list(a.view.policies))
+    token_policies = fields.Function(lambda a: list(a.view.policies))
+    metadata = fields.Function(lambda a: a.view.meta)
+    lease_duration = fields.Function(lambda a: a.lease_duration)
+    renewable = fields.Function(lambda a: a.view.renewable)
+    entity_id = fields.Constant("")
+    token_type = fields.Function(lambda a: a.view.token_type)
+    orphan = fields.Function(lambda a: a.view.orphan)
+    mfa_requirement = fields.Constant(None)
+    num_uses = fields.Function(lambda a: a.view.num_uses)
+
+
+class KeyListSchema(Schema):
+    keys = fields.List(fields.String())

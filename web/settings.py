@@ -1,0 +1,68 @@
+"""All configuration, read in this one place: from the environment, then overridden by flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from domain.durations import DurationError, parse_duration
+from domain.leases import TtlLimits
+
+DEFAULT_STORE = "tokenledger.db"
+DEFAULT_DEV_STORE = "tokenledger-dev.db"
+DEFAULT_LISTEN = "127.0.0.1:8200"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the ledger cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``store`` is a SQLite file path (PostgreSQL URLs arrive with the scale-out work)."""
+
+    store: str = DEFAULT_STORE
+    ttl_limits: TtlLimits = TtlLimits()
+    expiry_sweep_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        default_ttl = _duration(env, "TOKENLEDGER_DEFAULT_TTL", "768h")
+        max_ttl = _duration(env, "TOKENLEDGER_MAX_TTL", "768h")
+        if default_ttl > max_ttl:
+            raise SettingsError("TOKENLEDGER_DEFAULT_TTL may not exceed TOKENLEDGER_MAX_TTL")
+        try:
+            sweep = float(env.get("TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"))
+        except ValueError as error:
+            raise SettingsError(f"TOKENLEDGER_EXPIRY_SWEEP_SECONDS: {error}") from None
+        return cls(
+            store=env.get("TOKENLEDGER_STORE", DEFAULT_STORE),
+            ttl_limits=TtlLimits(default_ttl=default_ttl, max_ttl=max_ttl),
+            expiry_sweep_seconds=sweep,
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` library's settings for this store."""
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(Path(self.store)),
+            "APPLICATION_RECORDER_TOPIC": "projections.sqlite_store:IndexedSQLiteRecorder",
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+
+
+def _duration(env: Mapping[str, str], name: str, default: str) -> int:
+    try:
+        seconds = parse_duration(env.get(name, default))
+    except DurationError as error:
+        raise SettingsError(f"{name}: {error}") from None
+    if seconds <= 0:
+        raise SettingsError(f"{name} must be a positive duration")
+    return seconds

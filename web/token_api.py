@@ -1,0 +1,197 @@
+"""The ``auth/token`` blueprint: translates Vault's HTTP calls into service commands and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import wraps
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from domain.caller import Caller
+from domain.clock import Clock
+from domain.errors import InvalidRequest
+from domain.token_service import Renewal, TokenService
+from domain.token_view import TokenView
+from web import schemas
+from web.envelope import error_response, no_content, vault_response
+from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
+from web.request_input import load, presented_token
+
+UPDATE = ["POST", "PUT"]
+READ_OR_UPDATE = ["GET", "POST", "PUT"]
+Handler = Callable[..., Response]
+
+
+def create_token_blueprint(service: TokenService, clock: Clock) -> Blueprint:
+    """A blueprint serving Vault's token API; mount it at ``/v1/auth/token``."""
+    blueprint = Blueprint("vault_token_auth", __name__)
+    register_error_handlers(blueprint)
+    endpoints = TokenEndpoints(service, clock)
+    for rule, handler, methods in endpoints.routes():
+        blueprint.add_url_rule(rule, view_func=endpoints.authenticated(handler), methods=methods,
+                               endpoint=f"{handler.__name__}{rule}")
+    blueprint.add_url_rule("/<path:unknown>", view_func=_unsupported, methods=_ANY_METHOD)
+    return blueprint
+
+
+_ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "LIST", "PATCH", "HEAD", "OPTIONS"]
+
+
+def _unsupported(unknown: str) -> Response:
+    adapter = current_app.url_map.bind("")
+    for method in ("GET", "POST", "LIST"):
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        if not endpoint.endswith("_unsupported"):
+            return error_response(405, UNSUPPORTED_OPERATION)
+    return error_response(404, UNSUPPORTED_PATH)
+
+
+class TokenEndpoints:
+    def __init__(self, service: TokenService, clock: Clock) -> None:
+        self._service = service
+        self._clock = clock
+
+    def routes(self) -> list[tuple[str, Handler, list[str]]]:
+        return [
+            ("/create", self.create, UPDATE),
+            ("/create-orphan", self.create_orphan, UPDATE),
+            ("/lookup", self.lookup, READ_OR_UPDATE),
+            ("/lookup/<path:token>", self.lookup, ["GET"]),
+            ("/lookup-self", self.lookup_self, READ_OR_UPDATE),
+            ("/lookup-accessor", self.lookup_accessor, UPDATE),
+            ("/lookup-accessor/<accessor>", self.lookup_accessor, UPDATE),
+            ("/renew", self.renew, UPDATE),
+            ("/renew/<path:token>", self.renew, UPDATE),
+            ("/renew-self", self.renew_self, UPDATE),
+            ("/renew-accessor", self.renew_accessor, UPDATE),
+            ("/renew-accessor/<accessor>", self.renew_accessor, UPDATE),
+            ("/revoke", self.revoke, UPDATE),
+            ("/revoke/<path:token>", self.revoke, UPDATE),
+            ("/revoke-self", self.revoke_self, UPDATE),
+            ("/revoke-accessor", self.revoke_accessor, UPDATE),
+            ("/revoke-accessor/<accessor>", self.revoke_accessor, UPDATE),
+            ("/revoke-orphan", self.revoke_orphan, UPDATE),
+            ("/revoke-orphan/<path:token>", self.revoke_orphan, UPDATE),
+            ("/accessors", self.list_accessors, ["LIST", "GET"]),
+            ("/accessors/", self.list_accessors, ["LIST", "GET"]),
+        ]
+
+    def authenticated(self, handler: Handler) -> Handler:
+        """Every token endpoint needs a valid token; its use is spent first, settled after."""
+
+        @wraps(handler)
+        def view(**path_parameters: str) -> Response:
+            caller = self._service.authenticate(presented_token(request), request.remote_addr or "")
+            try:
+                return handler(caller, **path_parameters)
+            finally:
+                self._service.settle(caller)
+
+        return view
+
+    # -- create ----------------------------------------------------------------------------
+
+    def create(self, caller: Caller) -> Response:
+        return self._create(caller, orphan_endpoint=False)
+
+    def create_orphan(self, caller: Caller) -> Response:
+        return self._create(caller, orphan_endpoint=True)
+
+    def _create(self, caller: Caller, *, orphan_endpoint: bool) -> Response:
+        command, warnings = load(schemas.CreateTokenSchema(), request)
+        command = replace(command, orphan_endpoint=orphan_endpoint)
+        issued = self._service.create(caller, command)
+        auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
+        return vault_response(auth=schemas.AuthSchema().dump(auth), warnings=[*warnings, *issued.warnings])
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def lookup(self, caller: Caller, token: str = "") -> Response:
+        if request.method == "GET":
+            token = token or caller.raw_token
+            warnings: list[str] = []
+        else:
+            parameters, warnings = load(schemas.TokenBodySchema(), request, token=token)
+            token = parameters["token"]
+        return self._lookup_response(self._service.lookup(token), token, warnings)
+
+    def lookup_self(self, caller: Caller) -> Response:
+        return self._lookup_response(caller.view, caller.raw_token, [])
+
+    def lookup_accessor(self, caller: Caller, accessor: str = "") -> Response:
+        parameters, warnings = load(schemas.AccessorBodySchema(), request, accessor=accessor)
+        view = self._service.lookup_accessor(parameters["accessor"])
+        return self._lookup_response(view, "", warnings)
+
+    def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
+        found = schemas.TokenLookup(view, presented_id, self._clock.now())
+        return vault_response(data=schemas.LookupDataSchema().dump(found), warnings=warnings)
+
+    # -- renew -----------------------------------------------------------------------------
+
+    def renew(self, caller: Caller, token: str = "") -> Response:
+        parameters, warnings = load(schemas.RenewBodySchema(), request, token=token)
+        renewal = self._service.renew(caller, parameters["token"], parameters["increment"])
+        return _renewal_response(renewal, parameters["token"], warnings)
+
+    def renew_self(self, caller: Caller) -> Response:
+        parameters, warnings = load(schemas.IncrementBodySchema(), request)
+        renewal = self._service.renew_self(caller, parameters["increment"])
+        return _renewal_response(renewal, caller.raw_token, warnings)
+
+    def renew_accessor(self, caller: Caller, accessor: str = "") -> Response:
+        parameters, warnings = load(schemas.RenewAccessorBodySchema(), request, accessor=accessor)
+        renewal = self._service.renew_accessor(caller, parameters["accessor"], parameters["increment"])
+        return _renewal_response(renewal, "", warnings)
+
+    # -- revoke ----------------------------------------------------------------------------
+
+    def revoke(self, caller: Caller, token: str = "") -> Response:
+        parameters, _ = load(schemas.TokenBodySchema(), request, token=token)
+        self._service.revoke(caller, parameters["token"])
+        return no_content()
+
+    def revoke_self(self, caller: Caller) -> Response:
+        self._service.revoke_self(caller)
+        return no_content()
+
+    def revoke_accessor(self, caller: Caller, accessor: str = "") -> Response:
+        parameters, _ = load(schemas.AccessorBodySchema(), request, accessor=accessor)
+        warnings = self._service.revoke_accessor(caller, parameters["accessor"])
+        return vault_response(warnings=warnings) if warnings else no_content()
+
+    def revoke_orphan(self, caller: Caller, token: str = "") -> Response:
+        parameters, _ = load(schemas.TokenBodySchema(), request, token=token)
+        self._service.revoke_orphan(caller, parameters["token"])
+        return no_content()
+
+    # -- list ------------------------------------------------------------------------------
+
+    def list_accessors(self, caller: Caller) -> Response:
+        if request.method == "GET" and not _is_list_request():
+            return error_response(405, UNSUPPORTED_OPERATION)
+        keys = self._service.list_accessors(caller)
+        if not keys:
+            return error_response(404)
+        return vault_response(data=schemas.KeyListSchema().dump({"keys": keys}))
+
+
+def _is_list_request() -> bool:
+    value = request.args.get("list", "")
+    if value.lower() in ("1", "t", "true"):
+        return True
+    if value.lower() in ("", "0", "f", "false"):
+        return False
+    raise InvalidRequest("invalid value for list parameter")
+
+
+def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) -> Response:
+    auth = schemas.TokenAuth(renewal.view, client_token, renewal.lease.ttl)
+    return vault_response(
+        auth=schemas.AuthSchema().dump(auth), warnings=[*warnings, *renewal.lease.warnings]
+    )
