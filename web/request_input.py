@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Request
 from marshmallow import Schema
@@ -23,12 +24,17 @@ def presented_token(request: Request) -> str:
 
 
 def body_parameters(request: Request) -> dict[str, Any]:
-    """The JSON object (or form) in the body; an empty body is no parameters."""
-    if request.mimetype == "application/x-www-form-urlencoded":
-        return request.form.to_dict()
+    """The JSON object in the body (or a form, as Vault also takes); an empty body is no parameters.
+
+    Like Vault, a body that looks like JSON is JSON whatever its Content-Type, since curl's ``-d``
+    labels everything as a form.
+    """
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    stripped = raw.lstrip()
+    if not stripped:
         return {}
+    if request.mimetype == "application/x-www-form-urlencoded" and stripped[:1] not in (b"{", b"["):
+        return dict(parse_qsl(stripped.decode("utf-8", errors="replace")))
     try:
         parsed = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

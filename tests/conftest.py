@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
+from freezegun.api import FakeDatetime
+
+from domain.caller import Caller
+from domain.token_service import TokenService
+from web.app import create_app, runtime_of
+from web.bootstrap import Runtime, bootstrap
+from web.settings import Settings
+
+ROOT_TOKEN = "root-token-for-tests"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return str(tmp_path / "ledger.db")
+
+
+@pytest.fixture
+def settings(store: str) -> Settings:
+    return Settings(store=store)
+
+
+class FrozenDatetimeAsISO(DatetimeAsISO):
+    """freezegun's datetimes are a subclass the transcoder does not know: store them as any other."""
+
+    type = FakeDatetime
+
+
+def accept_frozen_time(runtime: Runtime) -> Runtime:
+    transcoder = runtime.ledger.mapper.transcoder
+    assert isinstance(transcoder, JSONTranscoder)
+    transcoder.register(FrozenDatetimeAsISO())
+    return runtime
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = accept_frozen_time(bootstrap(settings))
+    runtime.service.initialise(ROOT_TOKEN)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def service(runtime: Runtime) -> TokenService:
+    return runtime.service
+
+
+@pytest.fixture
+def root(service: TokenService) -> Caller:
+    return service.authenticate(ROOT_TOKEN, "127.0.0.1")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    accept_frozen_time(runtime_of(app)).service.initialise(ROOT_TOKEN)
+    yield app
+    runtime_of(app).close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def event_count(store: str) -> int:
+    with sqlite3.connect(store) as connection:
+        return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])

@@ -1,0 +1,72 @@
+"""The ``tokenledger`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from web.server import LedgerServer, initialise_store, remove_store
+from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return int(arguments.run(arguments))
+    except SettingsError as error:
+        parser.error(str(error))
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tokenledger", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    server = commands.add_parser("server", help="serve Vault's token API over HTTP")
+    server.add_argument("--dev", action="store_true",
+                        help="development mode: a fresh store on every start, like `vault server -dev`")
+    server.add_argument("--dev-root-token-id", default="", help="root token value in dev mode")
+    server.add_argument("--dev-listen-address", default="", help="address to listen on in dev mode")
+    server.add_argument("--listen-address", default="", help=f"address to listen on (default {DEFAULT_LISTEN})")
+    server.add_argument("--store", default=None,
+                        help="SQLite file of the ledger (default: $TOKENLEDGER_STORE, else ./tokenledger.db)")
+    server.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    server.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    server.set_defaults(run=_serve)
+    return parser
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if arguments.dev:
+        settings = settings.with_overrides(store=arguments.store or DEFAULT_DEV_STORE)
+        remove_store(settings.store)
+        listen = arguments.dev_listen_address or arguments.listen_address or DEFAULT_LISTEN
+    else:
+        if arguments.dev_root_token_id or arguments.dev_listen_address:
+            raise SettingsError("--dev-root-token-id and --dev-listen-address need --dev")
+        settings = settings.with_overrides(store=arguments.store)
+        listen = arguments.listen_address or DEFAULT_LISTEN
+    root_token = initialise_store(settings, arguments.dev_root_token_id)
+    _announce(settings, listen, root_token, dev=arguments.dev)
+    LedgerServer(settings, listen, arguments.workers, arguments.threads).run()
+    return 0
+
+
+def _announce(settings: Settings, listen: str, root_token: str | None, *, dev: bool) -> None:
+    lines = ["==> tokenledger server configuration:", "",
+             f"       Listening on: http://{listen}",
+             f"              Store: {Path(settings.store).resolve()}", ""]
+    if dev:
+        lines += ["WARNING! dev mode is enabled! The store is emptied at every start.", ""]
+    if root_token is not None:
+        lines += ["The root token is shown once; keep it safe:", "", f"Root Token: {root_token}", ""]
+    else:
+        lines += ["Store already initialised: its root token was printed when it was created.", ""]
+    lines += ["==> tokenledger server started! Log data will stream in below:", ""]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
