@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from eventsourcing.sqlite import SQLiteDatastore
 from freezegun import freeze_time
 
 from domain.actor import SYSTEM
@@ -20,7 +21,8 @@ from domain.token_secrets import new_accessor
 from domain.token_service import TokenService
 from projections.replay import rebuild
 from tests.conftest import ROOT_TOKEN, event_count
-from web.bootstrap import Runtime
+from web.bootstrap import Runtime, bootstrap
+from web.settings import Settings
 
 ADDR = "192.0.2.7"
 
@@ -240,7 +242,7 @@ def test_rebuilding_the_read_models_gives_the_same_state(runtime: Runtime, root:
     assert len(live["accessor_index"]) > 5
 
 
-def snapshot(datastore) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
+def snapshot(datastore: SQLiteDatastore) -> dict[str, list[tuple[object, ...]]]:
     tables = {}
     with datastore.transaction(commit=False) as c:
         for table in ("token_lookup", "accessor_index", "child_index"):
@@ -269,3 +271,21 @@ def test_revoke_orphan_records_the_orphaning_on_each_child(runtime: Runtime, roo
     assert isinstance(orphaned, TokenOrphaned)
     assert orphaned.former_parent_id == child.view.parent_id is not None
     assert runtime.service.lookup(child.raw_token).parent_id is None
+
+
+def test_read_models_catch_up_on_events_they_missed(
+    settings: Settings, runtime: Runtime, root: Caller
+) -> None:
+    token = child_of(runtime.service, root)
+    datastore = runtime.ledger.recorder.datastore
+    with datastore.transaction(commit=True) as c:
+        for table in ("token_lookup", "accessor_index", "child_index", "projection_position"):
+            c.execute(f"DELETE FROM {table}")
+    assert not is_usable(runtime.service, token)
+
+    restarted = bootstrap(settings)
+    try:
+        assert is_usable(restarted.service, token)
+        assert len(restarted.index.accessors()) == 2
+    finally:
+        restarted.close()

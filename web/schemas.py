@@ -24,6 +24,19 @@ class Duration(fields.Field):
             raise ValidationError(str(error)) from None
 
 
+class WholeNumber(fields.Field):
+    """An integer, given as a JSON number or a numeric string; fractions and booleans are refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        raise ValidationError(f"{value!r} is not a whole number")
+
+
 class NameList(fields.Field):
     """A JSON array of strings, or one comma-delimited string."""
 
@@ -58,7 +71,7 @@ class CreateTokenSchema(RequestSchema):
     type = fields.String(load_default="")
     explicit_max_ttl = Duration(load_default=0)
     display_name = fields.String(load_default="")
-    num_uses = fields.Integer(load_default=0, strict=False)
+    num_uses = WholeNumber(load_default=0)
     period = Duration(load_default=0)
     entity_alias = fields.String(load_default="")
 

@@ -1,0 +1,124 @@
+"""The real server process on a free port, driven by the real Vault client, hvac."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import hvac.exceptions
+import pytest
+
+ROOT = "e2e-root-token"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{process.stdout.read() if process.stdout else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"server did not listen on port {port} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    store = tmp_path_factory.mktemp("e2e") / "ledger.db"
+    command = [sys.executable, "-m", "web.cli", "server", "--dev", "--dev-root-token-id", ROOT,
+               "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store)]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        assert f"Root Token: {ROOT}" in output
+        assert f"Listening on: http://127.0.0.1:{port}" in output
+
+
+@pytest.fixture
+def root(server_url: str) -> hvac.Client:
+    return hvac.Client(url=server_url, token=ROOT)
+
+
+def as_token(server_url: str, token: str) -> hvac.Client:
+    return hvac.Client(url=server_url, token=token)
+
+
+def test_a_three_level_tree_lives_and_dies_together(server_url: str, root: hvac.Client) -> None:
+    parent = root.auth.token.create(policies=["web", "db"], ttl="1h", meta={"team": "a"})["auth"]
+    child = as_token(server_url, parent["client_token"]).auth.token.create(policies=["web"], ttl="30m")["auth"]
+    grandchild = as_token(server_url, child["client_token"]).auth.token.create(ttl="10m")["auth"]
+
+    looked_up = root.auth.token.lookup(grandchild["client_token"])["data"]
+    assert looked_up["policies"] == ["default", "web"]
+    assert looked_up["display_name"] == "token-token"
+    assert root.auth.token.lookup_accessor(child["accessor"])["data"]["id"] == ""
+    assert as_token(server_url, parent["client_token"]).auth.token.lookup_self()["data"]["meta"] == {"team": "a"}
+
+    assert root.auth.token.renew(parent["client_token"], increment="2h")["auth"]["lease_duration"] == 7200
+    assert as_token(server_url, child["client_token"]).auth.token.renew_self(increment=600)["auth"][
+        "lease_duration"] == 600
+    assert root.auth.token.renew_accessor(grandchild["accessor"], increment="5m")["auth"]["lease_duration"] == 300
+
+    root.auth.token.revoke(parent["client_token"])
+    for token in (parent, child, grandchild):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            as_token(server_url, token["client_token"]).auth.token.lookup_self()
+
+
+def test_orphans_accessors_and_self_revocation(server_url: str, root: hvac.Client) -> None:
+    parent = root.auth.token.create(policies=["web"])["auth"]
+    orphan = as_token(server_url, parent["client_token"]).auth.token.create_orphan(policies=["web"])["auth"]
+    child = as_token(server_url, parent["client_token"]).auth.token.create(policies=["web"])["auth"]
+    assert orphan["orphan"] is True and child["orphan"] is False
+
+    root.auth.token.revoke_and_orphan_children(parent["client_token"])
+    assert as_token(server_url, child["client_token"]).auth.token.lookup_self()["data"]["orphan"] is True
+    assert as_token(server_url, orphan["client_token"]).auth.token.lookup_self()["data"]["orphan"] is True
+
+    keys = root.auth.token.list_accessors()["data"]["keys"]
+    assert child["accessor"] in keys and parent["accessor"] not in keys
+
+    root.auth.token.revoke_accessor(child["accessor"])
+    assert child["accessor"] not in root.auth.token.list_accessors()["data"]["keys"]
+
+    as_token(server_url, orphan["client_token"]).auth.token.revoke_self()
+    with pytest.raises(hvac.exceptions.Forbidden):
+        as_token(server_url, orphan["client_token"]).auth.token.lookup_self()
+
+
+def test_use_counts_and_denials(server_url: str, root: hvac.Client) -> None:
+    twice = root.auth.token.create(policies=["web"], num_uses=2)["auth"]["client_token"]
+    client = as_token(server_url, twice)
+    assert client.auth.token.lookup_self()["data"]["num_uses"] == 1
+    assert client.auth.token.lookup_self()["data"]["num_uses"] == -1
+    with pytest.raises(hvac.exceptions.Forbidden):
+        client.auth.token.lookup_self()
+
+    ordinary = as_token(server_url, root.auth.token.create(policies=["web"])["auth"]["client_token"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        ordinary.auth.token.list_accessors()
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="child policies must be subset of parent"):
+        ordinary.auth.token.create(policies=["admin"])
+    assert ordinary.is_authenticated() and not as_token(server_url, "hvs.forged").is_authenticated()
