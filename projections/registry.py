@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from projections.accessor_index import AccessorIndex
 from projections.child_index import ChildIndex
 from projections.lookup_index import LookupIndex
 from projections.writes import IndexProjection, Write
 
-PROJECTIONS: tuple[IndexProjection, ...] = (LookupIndex(), AccessorIndex(), ChildIndex())
+# cast: typeshed does not see a singledispatchmethod as the callable it is.
+PROJECTIONS = cast(tuple[IndexProjection, ...], (LookupIndex(), AccessorIndex(), ChildIndex()))
 
 
 def writes_for(events: Iterable[object]) -> list[Write]:

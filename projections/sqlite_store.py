@@ -142,7 +142,7 @@ class SQLiteTokenIndex:
         return children
 
     def accessors(self, after: str | None = None, limit: int | None = None) -> list[str]:
-        sql, params = "SELECT accessor FROM accessor_index", []
+        sql, params = "SELECT accessor FROM accessor_index", list[Any]()
         if after is not None:
             sql, params = sql + " WHERE accessor > ?", [after]
         sql += " ORDER BY accessor"

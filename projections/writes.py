@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -36,6 +37,5 @@ class IndexProjection(Protocol):
 
     tables: tuple[str, ...]
     create_statements: tuple[str, ...]
-
-    def writes_for(self, event: object) -> list[Write]:
-        """Row changes for one event; events it does not care about give an empty list."""
+    writes_for: Callable[[object], list[Write]]
+    """Row changes for one event; events it does not care about give an empty list."""

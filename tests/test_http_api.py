@@ -295,3 +295,13 @@ def test_unknown_paths_and_verbs_answer_like_vault(client: FlaskClient) -> None:
     elsewhere = client.get("/v1/secret/data/x")
     assert elsewhere.status_code == 404
     assert elsewhere.json == {"errors": ['no handler for route "secret/data/x". route entry not found.']}
+
+
+def test_response_wrapping_is_refused_rather_than_ignored(client: FlaskClient, store: str) -> None:
+    before = event_count(store)
+    response = client.post(f"{API}/create", json={}, headers={"X-Vault-Token": ROOT_TOKEN,
+                                                              "X-Vault-Wrap-TTL": "60s"})
+    assert (response.status_code, response.json) == (
+        400, {"errors": ["response wrapping is not supported by this server"]}
+    )
+    assert event_count(store) == before

@@ -99,40 +99,30 @@ def test_a_one_use_token_dies_after_its_use(service: TokenService, root: Caller)
         login(service, once)
 
 
-def test_a_one_use_token_hit_concurrently_succeeds_exactly_once(
-    service: TokenService, root: Caller
-) -> None:
-    once = child_of(service, root, num_uses=1)
+def successes_when_hit_at_once(service: TokenService, token: str, clients: int) -> int:
     outcomes: list[bool] = []
-    start = threading.Barrier(16)
-
-    def attempt() -> None:
-        start.wait()
-        outcomes.append(is_usable(service, once))
-
-    threads = [threading.Thread(target=attempt) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert outcomes.count(True) == 1
-
-
-def test_five_uses_by_concurrent_clients_are_five_successes(service: TokenService, root: Caller) -> None:
-    token = child_of(service, root, num_uses=5)
-    outcomes: list[bool] = []
-    start = threading.Barrier(12)
+    start = threading.Barrier(clients)
 
     def attempt() -> None:
         start.wait()
         outcomes.append(is_usable(service, token))
 
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    threads = [threading.Thread(target=attempt) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes.count(True) == 5
+    return outcomes.count(True)
+
+
+def test_a_one_use_token_hit_concurrently_succeeds_exactly_once(
+    service: TokenService, root: Caller
+) -> None:
+    assert successes_when_hit_at_once(service, child_of(service, root, num_uses=1), 16) == 1
+
+
+def test_five_uses_by_concurrent_clients_are_five_successes(service: TokenService, root: Caller) -> None:
+    assert successes_when_hit_at_once(service, child_of(service, root, num_uses=5), 12) == 5
 
 
 def test_no_child_created_during_a_revoke_survives_it(service: TokenService, root: Caller) -> None:

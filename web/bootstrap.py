@@ -9,7 +9,7 @@ from domain.ledger import TokenLedger
 from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
 from projections.replay import catch_up
-from projections.sqlite_store import SQLiteTokenIndex, ensure_key
+from projections.sqlite_store import IndexedSQLiteRecorder, SQLiteTokenIndex, ensure_key
 from web.settings import Settings
 
 HMAC_KEY_NAME = "token-hmac"
@@ -31,6 +31,8 @@ class Runtime:
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     ledger = TokenLedger(env=settings.eventsourcing_env())
+    if not isinstance(ledger.recorder, IndexedSQLiteRecorder):
+        raise TypeError(f"the ledger needs IndexedSQLiteRecorder, got {type(ledger.recorder)}")
     datastore = ledger.recorder.datastore
     catch_up(ledger, datastore)
     index = SQLiteTokenIndex(datastore)

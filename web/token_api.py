@@ -28,6 +28,7 @@ def create_token_blueprint(service: TokenService, clock: Clock) -> Blueprint:
     """A blueprint serving Vault's token API; mount it at ``/v1/auth/token``."""
     blueprint = Blueprint("vault_token_auth", __name__)
     register_error_handlers(blueprint)
+    blueprint.before_request(_refuse_response_wrapping)
     endpoints = TokenEndpoints(service, clock)
     for rule, handler, methods in endpoints.routes():
         blueprint.add_url_rule(rule, view_func=endpoints.authenticated(handler), methods=methods,
@@ -37,6 +38,12 @@ def create_token_blueprint(service: TokenService, clock: Clock) -> Blueprint:
 
 
 _ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "LIST", "PATCH", "HEAD", "OPTIONS"]
+
+
+def _refuse_response_wrapping() -> None:
+    """Ignoring ``X-Vault-Wrap-TTL`` would hand out a bare token where a wrapped one was asked for."""
+    if request.headers.get("X-Vault-Wrap-TTL"):
+        raise InvalidRequest("response wrapping is not supported by this server")
 
 
 def _unsupported(unknown: str) -> Response:
