@@ -1,37 +1,60 @@
-"""Bring the read models up to the log: catch up what they missed, or rebuild them from nothing."""
+"""Bring the read models up to the log: catch up what they missed, rebuild them, or verify them."""
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
 
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
 from projections import registry
-from projections.sqlite_store import apply_writes, read_position, set_position
+from projections.dialect import SQLITE
+from projections.index_store import IndexStore
 
 BATCH_SIZE = 1000
+Progress = Callable[[int], None]
 
 
-def catch_up(app: Application, datastore: SQLiteDatastore, batch_size: int = BATCH_SIZE) -> int:
+def catch_up(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
+             progress: Progress | None = None) -> int:
     """Apply every event after the recorded position; returns how many events were applied."""
     applied = 0
     while True:
-        start = read_position(datastore)
         notifications = app.recorder.select_notifications(
-            start=start, limit=batch_size, inclusive_of_start=False
+            start=store.position(), limit=batch_size, inclusive_of_start=False
         )
         if not notifications:
             return applied
         events = [app.mapper.to_domain_event(notification) for notification in notifications]
-        with datastore.transaction(commit=True) as c:
-            apply_writes(c, registry.writes_for(events))
-            set_position(c, notifications[-1].id)
+        store.apply(events, notifications[-1].id)
         applied += len(notifications)
+        if progress is not None:
+            progress(len(notifications))
 
 
-def rebuild(app: Application, datastore: SQLiteDatastore, batch_size: int = BATCH_SIZE) -> int:
-    """Drop every read model and replay the whole log into fresh tables."""
-    with datastore.transaction(commit=True) as c:
+def rebuild(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
+            progress: Progress | None = None) -> int:
+    """Drop every read model's rows and replay the whole log into them (run it with writers stopped)."""
+    store.clear()
+    return catch_up(app, store, batch_size, progress)
+
+
+def verify(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) -> list[str]:
+    """Rebuild the read models from the log into scratch tables and list how the live ones differ."""
+    name = f"file:verify-{id(store)}?mode=memory&cache=shared"
+    keep_alive = sqlite3.connect(name, uri=True)
+    datastore = SQLiteDatastore(name)
+    scratch = IndexStore(datastore, SQLITE)
+    try:
+        scratch.create_tables()
+        catch_up(app, scratch, batch_size)
+        differences = []
         for table in registry.tables():
-            c.execute(f"DELETE FROM {table}")
-        set_position(c, 0)
-    return catch_up(app, datastore, batch_size)
+            live, rebuilt = set(store.rows(table)), set(scratch.rows(table))
+            differences += [f"{table}: unexpected row {row}" for row in sorted(live - rebuilt, key=repr)]
+            differences += [f"{table}: missing row {row}" for row in sorted(rebuilt - live, key=repr)]
+        return differences
+    finally:
+        datastore.close()
+        keep_alive.close()

@@ -7,7 +7,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from eventsourcing.sqlite import SQLiteDatastore
 from freezegun import freeze_time
 
 from domain.actor import SYSTEM
@@ -19,7 +18,8 @@ from domain.token import Token
 from domain.token_events import TokenOrphaned, TokenRevoked
 from domain.token_secrets import new_accessor
 from domain.token_service import TokenService
-from projections.replay import rebuild
+from projections.index_store import IndexStore
+from projections.replay import rebuild, verify
 from tests.conftest import ROOT_TOKEN, event_count
 from web.bootstrap import Runtime, bootstrap
 from web.settings import Settings
@@ -226,19 +226,26 @@ def test_rebuilding_the_read_models_gives_the_same_state(runtime: Runtime, root:
     service.settle(login(service, tokens[4]))
     service.revoke_accessor(root, login(service, children[-1]).view.accessor)
 
-    live = snapshot(runtime.ledger.recorder.datastore)
-    rebuild(runtime.ledger, runtime.ledger.recorder.datastore)
-    assert snapshot(runtime.ledger.recorder.datastore) == live
+    live = snapshot(runtime.index)
+    assert verify(runtime.ledger, runtime.index) == []
+    rebuild(runtime.ledger, runtime.index)
+    assert snapshot(runtime.index) == live
     assert len(live["accessor_index"]) > 5
 
 
-def snapshot(datastore: SQLiteDatastore) -> dict[str, list[tuple[object, ...]]]:
-    tables = {}
-    with datastore.transaction(commit=False) as c:
-        for table in ("token_lookup", "accessor_index", "child_index"):
-            c.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
-            tables[table] = [tuple(row) for row in c.fetchall()]
-    return tables
+def snapshot(index: IndexStore) -> dict[str, list[tuple[object, ...]]]:
+    return {table: index.rows(table) for table in ("token_lookup", "accessor_index", "child_index")}
+
+
+def test_verify_names_a_read_model_row_that_disagrees_with_the_log(runtime: Runtime, root: Caller) -> None:
+    token = login(runtime.service, child_of(runtime.service, root))
+    with runtime.index.transaction(commit=True) as cursor:
+        cursor.execute("UPDATE token_lookup SET policies = '[\"root\"]' WHERE token_id = ?",
+                       (token.view.token_id.hex,))
+        cursor.execute("DELETE FROM accessor_index WHERE accessor = ?", (root.view.accessor,))
+    differences = verify(runtime.ledger, runtime.index)
+    assert len(differences) == 3
+    assert any(d.startswith("accessor_index: missing row") and root.view.accessor in d for d in differences)
 
 
 def test_events_record_the_actor_and_remote_address(runtime: Runtime, root: Caller) -> None:
@@ -267,8 +274,7 @@ def test_read_models_catch_up_on_events_they_missed(
     settings: Settings, runtime: Runtime, root: Caller
 ) -> None:
     token = child_of(runtime.service, root)
-    datastore = runtime.ledger.recorder.datastore
-    with datastore.transaction(commit=True) as c:
+    with runtime.index.transaction(commit=True) as c:
         for table in ("token_lookup", "accessor_index", "child_index", "projection_position"):
             c.execute(f"DELETE FROM {table}")
     assert not is_usable(runtime.service, token)

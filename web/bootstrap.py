@@ -8,8 +8,10 @@ from domain.clock import Clock, SystemClock
 from domain.ledger import TokenLedger
 from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
+from projections.index_store import IndexStore
+from projections.postgres_store import IndexedPostgresRecorder
 from projections.replay import catch_up
-from projections.sqlite_store import IndexedSQLiteRecorder, SQLiteTokenIndex, ensure_key
+from projections.sqlite_store import IndexedSQLiteRecorder
 from web.settings import Settings
 
 HMAC_KEY_NAME = "token-hmac"
@@ -22,7 +24,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     ledger: TokenLedger
-    index: SQLiteTokenIndex
+    index: IndexStore
     service: TokenService
 
     def close(self) -> None:
@@ -31,12 +33,11 @@ class Runtime:
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     ledger = TokenLedger(env=settings.eventsourcing_env())
-    if not isinstance(ledger.recorder, IndexedSQLiteRecorder):
-        raise TypeError(f"the ledger needs IndexedSQLiteRecorder, got {type(ledger.recorder)}")
-    datastore = ledger.recorder.datastore
-    catch_up(ledger, datastore)
-    index = SQLiteTokenIndex(datastore)
-    hasher = TokenHasher(ensure_key(datastore, HMAC_KEY_NAME))
+    if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
+        raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
+    index = ledger.recorder.index_store()
+    catch_up(ledger, index)
+    hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))
     clock = clock or SystemClock()
     service = TokenService(ledger, index, hasher, clock, settings.ttl_limits)
     return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 from typing import Any
 
 from domain.durations import DurationError, parse_duration
@@ -14,6 +15,7 @@ from domain.leases import TtlLimits
 DEFAULT_STORE = "tokenledger.db"
 DEFAULT_DEV_STORE = "tokenledger-dev.db"
 DEFAULT_LISTEN = "127.0.0.1:8200"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class SettingsError(ValueError):
@@ -22,7 +24,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """``store`` is a SQLite file path (PostgreSQL URLs arrive with the scale-out work)."""
+    """``store`` is a SQLite file path or a ``postgresql://`` URL."""
 
     store: str = DEFAULT_STORE
     ttl_limits: TtlLimits = TtlLimits()
@@ -48,14 +50,51 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{key: value for key, value in changes.items() if value is not None})
 
+    @property
+    def is_postgres(self) -> bool:
+        return self.store.startswith(POSTGRES_SCHEMES)
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The ``eventsourcing`` library's settings for this store."""
+        if self.is_postgres:
+            return postgres_env(self.store)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(self.store)),
             "APPLICATION_RECORDER_TOPIC": "projections.sqlite_store:IndexedSQLiteRecorder",
             "SQLITE_LOCK_TIMEOUT": "30",
         }
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """``postgresql://user[:password]@host[:port]/database[?schema=name&pool_size=n]``."""
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.path.strip("/"):
+        raise SettingsError(f"a PostgreSQL store needs a host and a database: {_without_password(url)}")
+    options = dict(parse_qsl(parts.query))
+    unknown = sorted(set(options) - {"schema", "pool_size", "max_overflow"})
+    if unknown:
+        raise SettingsError(f"unknown PostgreSQL store options: {', '.join(unknown)}")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "projections.postgres_store:IndexedPostgresRecorder",
+        "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": options.get("schema", ""),
+        "POSTGRES_POOL_SIZE": options.get("pool_size", "5"),
+        "POSTGRES_MAX_OVERFLOW": options.get("max_overflow", "10"),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:

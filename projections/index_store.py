@@ -1,0 +1,185 @@
+"""The read models in a SQL store: their tables, the writes events imply, and the queries the
+service layer runs (``domain.ports.TokenIndex``). The same code serves SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.clock import from_epoch_us, to_epoch_us
+from domain.token_view import TokenView
+from projections import registry
+from projections.dialect import Dialect
+
+POSITION_TABLE = "projection_position"
+KEYS_TABLE = "ledger_keys"
+_IN_BATCH = 500
+
+
+class Cursor(Protocol):
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+
+class Datastore(Protocol):
+    """What both of the library's datastores offer (``SQLiteDatastore``, ``PostgresDatastore``)."""
+
+    def transaction(self, *, commit: bool) -> Any: ...
+
+
+def create_statements(dialect: Dialect) -> list[str]:
+    return [
+        *registry.create_statements(),
+        f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} "
+        "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} "
+        f"(name TEXT PRIMARY KEY, material {dialect.bytes_type} NOT NULL)",
+    ]
+
+
+def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], position: int) -> None:
+    """Write the read-model rows for ``events`` and move the position, on the caller's transaction."""
+    for write in registry.writes_for(events):
+        cursor.execute(*dialect.render(write))
+    set_position(cursor, dialect, position)
+
+
+def set_position(cursor: Cursor, dialect: Dialect, position: int) -> None:
+    cursor.execute(
+        dialect.sql(
+            f"INSERT INTO {POSITION_TABLE} (name, position) VALUES ('indexes', ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+        ),
+        (position,),
+    )
+
+
+class IndexStore:
+    """Reads and maintains the read models in one datastore (implements ``TokenIndex``).
+
+    ``prelude`` runs first in every transaction (PostgreSQL sets its schema search path there).
+    """
+
+    def __init__(self, datastore: Datastore, dialect: Dialect, prelude: str = "") -> None:
+        self._datastore = datastore
+        self.dialect = dialect
+        self._prelude = prelude
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
+        with self._datastore.transaction(commit=commit) as cursor:
+            if self._prelude:
+                cursor.execute(self._prelude)
+            yield cursor
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self.transaction(commit=True) as cursor:
+            for statement in create_statements(self.dialect):
+                cursor.execute(statement)
+
+    def position(self) -> int:
+        rows = self._query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
+        return int(rows[0]["position"]) if rows else 0
+
+    def apply(self, events: Sequence[object], position: int) -> None:
+        with self.transaction(commit=True) as cursor:
+            apply_events(cursor, self.dialect, events, position)
+
+    def clear(self) -> None:
+        with self.transaction(commit=True) as cursor:
+            for table in registry.tables():
+                cursor.execute(f"DELETE FROM {table}")
+            set_position(cursor, self.dialect, 0)
+
+    def rows(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row of a read-model table, in a stable order (for verification)."""
+        return [tuple(dict(row).values()) for row in self._query(f"SELECT * FROM {table} ORDER BY 1, 2", [])]
+
+    def ensure_key(self, name: str) -> bytes:
+        """The store's secret key of that name, created on first use (the first writer wins)."""
+        with self.transaction(commit=True) as cursor:
+            cursor.execute(
+                self.dialect.sql(
+                    f"INSERT INTO {KEYS_TABLE} (name, material) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO NOTHING"
+                ),
+                (name, secrets.token_bytes(32)),
+            )
+            cursor.execute(self.dialect.sql(f"SELECT material FROM {KEYS_TABLE} WHERE name = ?"), (name,))
+            return bytes(cursor.fetchone()["material"])
+
+    # -- TokenIndex ----------------------------------------------------------------------
+
+    def find(self, token_id: UUID) -> TokenView | None:
+        rows = self._query("SELECT * FROM token_lookup WHERE token_id = ?", [token_id.hex])
+        return _view(rows[0]) if rows else None
+
+    def token_id_for_accessor(self, accessor: str) -> UUID | None:
+        rows = self._query("SELECT token_id FROM accessor_index WHERE accessor = ?", [accessor])
+        return UUID(rows[0]["token_id"]) if rows else None
+
+    def children_of(self, parent_ids: Sequence[UUID]) -> list[UUID]:
+        children: list[UUID] = []
+        for start in range(0, len(parent_ids), _IN_BATCH):
+            batch = [parent.hex for parent in parent_ids[start:start + _IN_BATCH]]
+            marks = ", ".join("?" * len(batch))
+            rows = self._query(f"SELECT child_id FROM child_index WHERE parent_id IN ({marks})", batch)
+            children.extend(UUID(row["child_id"]) for row in rows)
+        return children
+
+    def accessors(self, after: str | None = None, limit: int | None = None) -> list[str]:
+        sql, params = "SELECT accessor FROM accessor_index", list[Any]()
+        if after is not None:
+            sql, params = sql + " WHERE accessor > ?", [after]
+        sql += " ORDER BY accessor"
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
+        return [row["accessor"] for row in self._query(sql, params)]
+
+    def expired(self, now: datetime, limit: int) -> list[UUID]:
+        rows = self._query(
+            "SELECT token_id FROM token_lookup WHERE expire_at_us <= ? ORDER BY expire_at_us LIMIT ?",
+            [to_epoch_us(now), limit],
+        )
+        return [UUID(row["token_id"]) for row in rows]
+
+    def _query(self, sql: str, params: list[Any]) -> list[Any]:
+        with self.transaction(commit=False) as cursor:
+            cursor.execute(self.dialect.sql(sql), params)
+            return list(cursor.fetchall())
+
+
+def _view(row: Any) -> TokenView:
+    return TokenView(
+        token_id=UUID(row["token_id"]),
+        accessor=row["accessor"],
+        parent_id=UUID(row["parent_id"]) if row["parent_id"] else None,
+        policies=tuple(json.loads(row["policies"])),
+        meta=json.loads(row["meta"]) if row["meta"] is not None else None,
+        display_name=row["display_name"],
+        path=row["path"],
+        num_uses=row["num_uses"],
+        uses_left=row["uses_left"],
+        renewable=bool(row["renewable"]),
+        issue_time=from_epoch_us(row["issue_time_us"]),
+        creation_ttl=row["creation_ttl"],
+        ttl=row["ttl"],
+        expire_at=_instant(row["expire_at_us"]),
+        explicit_max_ttl=row["explicit_max_ttl"],
+        period=row["period"],
+        token_type=row["token_type"],
+        entity_alias=row["entity_alias"],
+        last_renewal_time=_instant(row["last_renewal_us"]),
+    )
+
+
+def _instant(value: int | None) -> datetime | None:
+    return None if value is None else from_epoch_us(value)

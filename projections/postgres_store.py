@@ -1,0 +1,49 @@
+"""PostgreSQL adapter: the same read models, written in the events' transaction.
+
+The library's recorder serialises inserts with ``LOCK TABLE ... IN EXCLUSIVE MODE``, so
+notification IDs commit in order and a read model's position is exact across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from projections.dialect import POSTGRES
+from projections.index_store import IndexStore, apply_events, create_statements
+
+_CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
+
+
+class IndexedPostgresRecorder(PostgresApplicationRecorder):
+    def create_table(self) -> None:
+        super().create_table()
+        with self.index_store().transaction(commit=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            for statement in create_statements(POSTGRES):
+                cursor.execute(statement)
+
+    def _fetch_ids_after_insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        saved_events = kwargs.get("saved_events")
+        if saved_events is not None and notification_ids:
+            curs.execute(self.search_path_statement())
+            apply_events(curs, POSTGRES, saved_events, max(notification_ids))
+        return notification_ids
+
+    def search_path_statement(self) -> str:
+        schema = self.datastore.schema.replace('"', '""')
+        return f'SET LOCAL search_path TO "{schema}"'
+
+    def index_store(self) -> IndexStore:
+        return IndexStore(self.datastore, POSTGRES, prelude=self.search_path_statement())
