@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +15,19 @@ from domain.token_service import TokenService
 from web.app import create_app, runtime_of
 from web.bootstrap import Runtime, bootstrap
 from web.settings import Settings
+from tests.postgres import fresh_schema
 
 ROOT_TOKEN = "root-token-for-tests"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> str:
-    return str(tmp_path / "ledger.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The tests that take a store run on both: a SQLite file, and a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.db")
+        return
+    with fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -74,6 +79,11 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def event_count(store: str) -> int:
-    with sqlite3.connect(store) as connection:
-        return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+def event_count(runtime: Runtime) -> int:
+    return len(recorded_topics(runtime))
+
+
+def recorded_topics(runtime: Runtime) -> list[tuple[str, str]]:
+    """(aggregate ID hex, event class name) of every event in the log, in log order."""
+    notifications = runtime.ledger.recorder.select_notifications(start=None, limit=1_000_000)
+    return [(n.originator_id.hex, n.topic.rsplit(":", 1)[-1]) for n in notifications]

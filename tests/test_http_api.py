@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT_TOKEN, event_count
+from web.app import runtime_of
 
 API = "/v1/auth/token"
 ENVELOPE_KEYS = {"request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info",
@@ -260,29 +262,29 @@ BAD_CREATE_BODIES: list[tuple[Any, str]] = [
 
 @pytest.mark.parametrize(("body", "message"), BAD_CREATE_BODIES)
 def test_bad_input_is_a_clear_400_and_records_nothing(
-    client: FlaskClient, store: str, body: Any, message: str
+    client: FlaskClient, app: Flask, body: Any, message: str
 ) -> None:
-    before = event_count(store)
+    before = event_count(runtime_of(app))
     kwargs = {"data": body} if isinstance(body, str) else {"json": body}
     response = client.post(f"{API}/create", headers={"X-Vault-Token": ROOT_TOKEN}, **kwargs)
     assert response.status_code == 400
     assert set(response.json) == {"errors"}
     assert message in response.json["errors"][0]
-    assert event_count(store) == before
+    assert event_count(runtime_of(app)) == before
 
 
-def test_a_bad_increment_changes_nothing(client: FlaskClient, store: str) -> None:
+def test_a_bad_increment_changes_nothing(client: FlaskClient, app: Flask) -> None:
     token = create(client, policies=["web"])["auth"]["client_token"]
-    before = event_count(store)
+    before = event_count(runtime_of(app))
     response = call(client, "POST", "renew-self", token, {"increment": "soon"})
     assert response.status_code == 400 and 'field "increment"' in response.json["errors"][0]
-    assert event_count(store) == before
+    assert event_count(runtime_of(app)) == before
 
 
-def test_permission_denied_records_nothing(client: FlaskClient, store: str) -> None:
-    before = event_count(store)
+def test_permission_denied_records_nothing(client: FlaskClient, app: Flask) -> None:
+    before = event_count(runtime_of(app))
     assert call(client, "POST", "create", "hvs.forged", {"policies": ["x"]}).status_code == 403
-    assert event_count(store) == before
+    assert event_count(runtime_of(app)) == before
 
 
 def test_unknown_paths_and_verbs_answer_like_vault(client: FlaskClient) -> None:
@@ -297,11 +299,11 @@ def test_unknown_paths_and_verbs_answer_like_vault(client: FlaskClient) -> None:
     assert elsewhere.json == {"errors": ['no handler for route "secret/data/x". route entry not found.']}
 
 
-def test_response_wrapping_is_refused_rather_than_ignored(client: FlaskClient, store: str) -> None:
-    before = event_count(store)
+def test_response_wrapping_is_refused_rather_than_ignored(client: FlaskClient, app: Flask) -> None:
+    before = event_count(runtime_of(app))
     response = client.post(f"{API}/create", json={}, headers={"X-Vault-Token": ROOT_TOKEN,
                                                               "X-Vault-Wrap-TTL": "60s"})
     assert (response.status_code, response.json) == (
         400, {"errors": ["response wrapping is not supported by this server"]}
     )
-    assert event_count(store) == before
+    assert event_count(runtime_of(app)) == before

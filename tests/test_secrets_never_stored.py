@@ -10,11 +10,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN
+from tests.postgres import stored_text
 
 API = "/v1/auth/token"
 
 
 def store_bytes(store: str) -> bytes:
+    if store.startswith("postgresql://"):
+        return stored_text(store)
     return b"".join(
         Path(store + suffix).read_bytes() for suffix in ("", "-wal", "-shm") if Path(store + suffix).exists()
     )

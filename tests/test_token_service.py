@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from domain.token_secrets import new_accessor
 from domain.token_service import TokenService
 from projections.index_store import IndexStore
 from projections.replay import rebuild, verify
-from tests.conftest import ROOT_TOKEN, event_count
+from tests.conftest import ROOT_TOKEN, event_count, recorded_topics
 from web.bootstrap import Runtime, bootstrap
 from web.settings import Settings
 
@@ -44,14 +43,8 @@ def is_usable(service: TokenService, token: str) -> bool:
     return True
 
 
-def recorded_events(store: str) -> list[tuple[str, str]]:
-    with sqlite3.connect(store) as connection:
-        rows = connection.execute("SELECT originator_id, topic FROM stored_events ORDER BY rowid")
-        return [(row[0], row[1].rsplit(":", 1)[-1]) for row in rows]
-
-
 def test_revoking_a_token_revokes_its_whole_subtree_children_first(
-    service: TokenService, root: Caller, store: str
+    runtime: Runtime, service: TokenService, root: Caller
 ) -> None:
     parent = child_of(service, root)
     child = child_of(service, login(service, parent))
@@ -61,7 +54,7 @@ def test_revoking_a_token_revokes_its_whole_subtree_children_first(
     service.revoke(root, parent)
 
     assert [is_usable(service, t) for t in (parent, child, grandchild, sibling)] == [False, False, False, True]
-    revoked = [oid for oid, topic in recorded_events(store) if topic == "TokenRevoked"]
+    revoked = [oid for oid, topic in recorded_topics(runtime) if topic == "TokenRevoked"]
     ids = [service._hasher.token_id(t).hex for t in (grandchild, child, parent)]  # noqa: SLF001
     assert revoked == ids
 
@@ -152,19 +145,19 @@ def test_no_child_created_during_a_revoke_survives_it(service: TokenService, roo
 
 
 def test_a_custom_id_is_unique_and_the_original_is_untouched(
-    service: TokenService, root: Caller, store: str
+    runtime: Runtime, service: TokenService, root: Caller
 ) -> None:
     original = service.create(root, CreateToken(custom_id="my-token", policies=("web",), meta={"v": "1"}))
-    before = event_count(store)
+    before = event_count(runtime)
     with pytest.raises(InvalidRequest, match="cannot create a token with a duplicate ID"):
         service.create(root, CreateToken(custom_id="my-token", policies=("other",)))
-    assert event_count(store) == before
+    assert event_count(runtime) == before
     assert service.lookup("my-token").accessor == original.view.accessor
     assert service.lookup("my-token").meta == {"v": "1"}
 
 
 def test_an_expired_token_is_refused_at_once_and_its_expiry_recorded_once(
-    service: TokenService, root: Caller, store: str
+    runtime: Runtime, service: TokenService, root: Caller
 ) -> None:
     with freeze_time("2026-01-01 00:00:00") as clock:
         parent = child_of(service, root, ttl=60)
@@ -177,7 +170,7 @@ def test_an_expired_token_is_refused_at_once_and_its_expiry_recorded_once(
         assert service.expire_due() == 0
         assert not is_usable(service, child)
         assert is_usable(service, orphan)
-    topics = [topic for _, topic in recorded_events(store)]
+    topics = [topic for _, topic in recorded_topics(runtime)]
     assert topics.count("TokenExpired") == 1
     assert topics[-2:] == ["TokenRevoked", "TokenExpired"]
 
@@ -240,9 +233,10 @@ def snapshot(index: IndexStore) -> dict[str, list[tuple[object, ...]]]:
 def test_verify_names_a_read_model_row_that_disagrees_with_the_log(runtime: Runtime, root: Caller) -> None:
     token = login(runtime.service, child_of(runtime.service, root))
     with runtime.index.transaction(commit=True) as cursor:
-        cursor.execute("UPDATE token_lookup SET policies = '[\"root\"]' WHERE token_id = ?",
+        cursor.execute(runtime.index.dialect.sql("UPDATE token_lookup SET policies = '[]' WHERE token_id = ?"),
                        (token.view.token_id.hex,))
-        cursor.execute("DELETE FROM accessor_index WHERE accessor = ?", (root.view.accessor,))
+        cursor.execute(runtime.index.dialect.sql("DELETE FROM accessor_index WHERE accessor = ?"),
+                       (root.view.accessor,))
     differences = verify(runtime.ledger, runtime.index)
     assert len(differences) == 3
     assert any(d.startswith("accessor_index: missing row") and root.view.accessor in d for d in differences)
