@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import threading
+
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
+from eventsourcing.utils import EnvType
 
 LEDGER_SETUP_ID: UUID = uuid5(NAMESPACE_URL, "/tokenledger/setup")
 
@@ -27,11 +30,27 @@ class LedgerSetup(Aggregate):
 
 
 class TokenLedger(Application[UUID]):
+    """Also remembers, per thread, the log position of the last save: a client shown it can ask
+    any other process to answer only once it has caught up that far (read-your-writes)."""
+
     name = "TokenLedger"
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self._this_thread = threading.local()
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         processing_event.saved_kwargs["saved_events"] = processing_event.events
-        return super()._record(processing_event)
+        recordings = super()._record(processing_event)
+        if recordings:
+            self._this_thread.position = max(r.notification.id for r in recordings)
+        return recordings
+
+    def take_last_saved_position(self) -> int | None:
+        """The position of this thread's last save since the previous call, if any."""
+        position: int | None = getattr(self._this_thread, "position", None)
+        self._this_thread.position = None
+        return position
 
     def is_initialised(self) -> bool:
         return bool(list(self.events.get(LEDGER_SETUP_ID, limit=1)))

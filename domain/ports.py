@@ -25,3 +25,6 @@ class TokenIndex(Protocol):
 
     def expired(self, now: datetime, limit: int) -> list[UUID]:
         """IDs of live tokens whose expiry time has passed, soonest first."""
+
+    def position(self) -> int:
+        """The log position of the last event the read models reflect."""

@@ -110,6 +110,16 @@ class TokenService:
             return token.view()
         raise ConcurrentUpdate("the token is in heavy concurrent use, try again")
 
+    # -- log positions (read-your-writes across processes) ------------------------------
+
+    def take_written_position(self) -> int | None:
+        """Where in the log this thread's writes since the last call ended, if it wrote any."""
+        return self._ledger.take_last_saved_position()
+
+    def indexed_position(self) -> int:
+        """How far into the log this process's read models have got."""
+        return self._index.position()
+
     # -- queries -------------------------------------------------------------------------
 
     def lookup(self, raw_token: str) -> TokenView:

@@ -22,6 +22,9 @@ _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-
 
 class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema_name()}"')
         super().create_table()
         with self.index_store().transaction(commit=True) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
@@ -42,8 +45,10 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         return notification_ids
 
     def search_path_statement(self) -> str:
-        schema = self.datastore.schema.replace('"', '""')
-        return f'SET LOCAL search_path TO "{schema}"'
+        return f'SET LOCAL search_path TO "{self._schema_name()}"'
+
+    def _schema_name(self) -> str:
+        return self.datastore.schema.replace('"', '""')
 
     def index_store(self) -> IndexStore:
         return IndexStore(self.datastore, POSTGRES, prelude=self.search_path_statement())

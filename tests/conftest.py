@@ -32,7 +32,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(store: str) -> Settings:
-    return Settings(store=store)
+    return Settings(store=store, index_wait_seconds=0.2)
 
 
 class FrozenDatetimeAsISO(DatetimeAsISO):

@@ -307,3 +307,18 @@ def test_response_wrapping_is_refused_rather_than_ignored(client: FlaskClient, a
         400, {"errors": ["response wrapping is not supported by this server"]}
     )
     assert event_count(runtime_of(app)) == before
+
+
+def test_writes_carry_their_log_position_and_reads_wait_for_one(client: FlaskClient, app: Flask) -> None:
+    created = call(client, "POST", "create", body={"policies": ["web"]})
+    position = int(created.headers["X-Vault-Index"])
+    assert position == event_count(runtime_of(app))
+    assert "X-Vault-Index" not in call(client, "GET", "lookup-self").headers
+    caught_up = client.get(f"{API}/lookup-self",
+                           headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Index": str(position)})
+    assert caught_up.status_code == 200
+    ahead = client.get(f"{API}/lookup-self",
+                       headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Index": str(position + 1000)})
+    assert (ahead.status_code, ahead.json) == (412, {"errors": ["required index state not present"]})
+    garbled = client.get(f"{API}/lookup-self", headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Index": "x"})
+    assert garbled.status_code == 400

@@ -19,7 +19,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Flask("tokenledger")
     app.extensions[EXTENSION_KEY] = runtime
     app.register_blueprint(
-        create_token_blueprint(runtime.service, runtime.clock), url_prefix="/v1/auth/token"
+        create_token_blueprint(runtime.service, runtime.clock, runtime.settings.index_wait_seconds),
+        url_prefix="/v1/auth/token",
     )
     register_error_handlers(app)
     return app

@@ -6,6 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from eventsourcing.persistence import PersistenceError
+
+from projections.replay import rebuild, verify
+from web.bootstrap import bootstrap
 from web.server import LedgerServer, initialise_store, remove_store
 from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
 
@@ -18,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         parser.error(str(error))
         return 2
+    except PersistenceError as error:
+        print(f"tokenledger: cannot use the store: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     server.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     server.set_defaults(run=_serve)
+
+    projections = commands.add_parser("projections", help="the read models derived from the ledger")
+    actions = projections.add_subparsers(required=True, metavar="ACTION")
+    for name, run, summary in (
+        ("verify", _verify, "rebuild into scratch tables and report any difference (exit 1 if any)"),
+        ("rebuild", _rebuild, "drop every read model and replay the ledger into it (stop servers first)"),
+    ):
+        action = actions.add_parser(name, help=summary)
+        action.add_argument("--store", default=None, help="the ledger (default: $TOKENLEDGER_STORE)")
+        action.set_defaults(run=run)
     return parser
 
 
@@ -51,6 +68,28 @@ def _serve(arguments: argparse.Namespace) -> int:
     root_token = initialise_store(settings, arguments.dev_root_token_id)
     _announce(settings, listen, root_token, dev=arguments.dev)
     LedgerServer(settings, listen, arguments.workers, arguments.threads).run()
+    return 0
+
+
+def _verify(arguments: argparse.Namespace) -> int:
+    runtime = bootstrap(Settings.from_env().with_overrides(store=arguments.store))
+    try:
+        differences = verify(runtime.ledger, runtime.index)
+    finally:
+        runtime.close()
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} difference(s) between the read models and the ledger")
+    return 1 if differences else 0
+
+
+def _rebuild(arguments: argparse.Namespace) -> int:
+    runtime = bootstrap(Settings.from_env().with_overrides(store=arguments.store))
+    try:
+        replayed = rebuild(runtime.ledger, runtime.index)
+    finally:
+        runtime.close()
+    print(f"rebuilt the read models from {replayed} events")
     return 0
 
 

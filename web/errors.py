@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
+from web.consistency import IndexNotReached
 from web.envelope import error_response
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def register_error_handlers(target: Flask | Blueprint) -> None:
     target.register_error_handler(PermissionDenied, _permission_denied)
     target.register_error_handler(InvalidRequest, _invalid_request)
     target.register_error_handler(ConcurrentUpdate, _conflict)
+    target.register_error_handler(IndexNotReached, _precondition_failed)
     target.register_error_handler(ValidationError, _validation_failed)
     if isinstance(target, Flask):
         target.register_error_handler(NotFound, _not_found)
@@ -43,6 +45,10 @@ def _invalid_request(error: InvalidRequest) -> Response:
 
 def _conflict(error: LedgerError) -> Response:
     return error_response(409, str(error))
+
+
+def _precondition_failed(error: LedgerError) -> Response:
+    return error_response(412, str(error))
 
 
 def _validation_failed(error: ValidationError) -> Response:

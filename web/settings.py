@@ -29,6 +29,7 @@ class Settings:
     store: str = DEFAULT_STORE
     ttl_limits: TtlLimits = TtlLimits()
     expiry_sweep_seconds: float = 1.0
+    index_wait_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,14 +38,11 @@ class Settings:
         max_ttl = _duration(env, "TOKENLEDGER_MAX_TTL", "768h")
         if default_ttl > max_ttl:
             raise SettingsError("TOKENLEDGER_DEFAULT_TTL may not exceed TOKENLEDGER_MAX_TTL")
-        try:
-            sweep = float(env.get("TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"))
-        except ValueError as error:
-            raise SettingsError(f"TOKENLEDGER_EXPIRY_SWEEP_SECONDS: {error}") from None
         return cls(
             store=env.get("TOKENLEDGER_STORE", DEFAULT_STORE),
             ttl_limits=TtlLimits(default_ttl=default_ttl, max_ttl=max_ttl),
-            expiry_sweep_seconds=sweep,
+            expiry_sweep_seconds=_seconds(env, "TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"),
+            index_wait_seconds=_seconds(env, "TOKENLEDGER_INDEX_WAIT_SECONDS", "2"),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -95,6 +93,16 @@ def _without_password(url: str) -> str:
     if parts.password is None:
         return url
     return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if value < 0:
+        raise SettingsError(f"{name} may not be negative")
+    return value
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:

@@ -15,21 +15,25 @@ from domain.errors import InvalidRequest
 from domain.token_service import Renewal, TokenService
 from domain.token_view import TokenView
 from web import schemas
+from web.consistency import required_position, stamp_written_position, wait_for_position
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
 from web.request_input import load, presented_token
 
+DEFAULT_INDEX_WAIT_SECONDS = 2.0
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]
 Handler = Callable[..., Response]
 
 
-def create_token_blueprint(service: TokenService, clock: Clock) -> Blueprint:
+def create_token_blueprint(
+    service: TokenService, clock: Clock, index_wait_seconds: float = DEFAULT_INDEX_WAIT_SECONDS
+) -> Blueprint:
     """A blueprint serving Vault's token API; mount it at ``/v1/auth/token``."""
     blueprint = Blueprint("vault_token_auth", __name__)
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
-    endpoints = TokenEndpoints(service, clock)
+    endpoints = TokenEndpoints(service, clock, index_wait_seconds)
     for rule, handler, methods in endpoints.routes():
         blueprint.add_url_rule(rule, view_func=endpoints.authenticated(handler), methods=methods,
                                endpoint=f"{handler.__name__}{rule}")
@@ -59,9 +63,10 @@ def _unsupported(unknown: str) -> Response:
 
 
 class TokenEndpoints:
-    def __init__(self, service: TokenService, clock: Clock) -> None:
+    def __init__(self, service: TokenService, clock: Clock, index_wait_seconds: float) -> None:
         self._service = service
         self._clock = clock
+        self._index_wait_seconds = index_wait_seconds
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
@@ -89,15 +94,24 @@ class TokenEndpoints:
         ]
 
     def authenticated(self, handler: Handler) -> Handler:
-        """Every token endpoint needs a valid token; its use is spent first, settled after."""
+        """Every token endpoint needs a valid token; its use is spent first, settled after.
+
+        A request presenting a log position waits for this process to reach it; a response to a
+        request that wrote carries the position it reached.
+        """
 
         @wraps(handler)
         def view(**path_parameters: str) -> Response:
+            wanted = required_position(request)
+            if wanted is not None:
+                wait_for_position(self._service, wanted, self._index_wait_seconds)
+            self._service.take_written_position()
             caller = self._service.authenticate(presented_token(request), request.remote_addr or "")
             try:
-                return handler(caller, **path_parameters)
+                response = handler(caller, **path_parameters)
             finally:
                 self._service.settle(caller)
+            return stamp_written_position(self._service, response)
 
         return view
 

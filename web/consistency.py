@@ -1,0 +1,50 @@
+"""Read-your-writes across processes, in the spirit of Vault's ``X-Vault-Index`` header.
+
+Every response to a request that wrote carries the log position it reached. A client that moves
+to another process presents it, and that process answers only once its read models have caught
+up that far, or with 412 after a bounded wait.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Request, Response
+
+from domain.errors import InvalidRequest, LedgerError
+from domain.token_service import TokenService
+
+INDEX_HEADER = "X-Vault-Index"
+
+
+class IndexNotReached(LedgerError):
+    """The read models did not reach the position the client asked for in time (HTTP 412)."""
+
+    def __init__(self) -> None:
+        super().__init__("required index state not present")
+
+
+def required_position(request: Request) -> int | None:
+    value = request.headers.get(INDEX_HEADER, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidRequest(f"invalid {INDEX_HEADER} header: expected a log position")
+    return int(value)
+
+
+def wait_for_position(service: TokenService, wanted: int, timeout_seconds: float) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    pause = 0.002
+    while service.indexed_position() < wanted:
+        if time.monotonic() >= deadline:
+            raise IndexNotReached()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def stamp_written_position(service: TokenService, response: Response) -> Response:
+    position = service.take_written_position()
+    if position is not None:
+        response.headers[INDEX_HEADER] = str(position)
+    return response
