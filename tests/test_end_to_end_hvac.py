@@ -2,56 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import hvac
 import hvac.exceptions
 import pytest
 
+from tests.servers import free_port, start_server
+
 ROOT = "e2e-root-token"
-REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{process.stdout.read() if process.stdout else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"server did not listen on port {port} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     store = tmp_path_factory.mktemp("e2e") / "ledger.db"
-    command = [sys.executable, "-m", "web.cli", "server", "--dev", "--dev-root-token-id", ROOT,
-               "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store)]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = start_server("--dev", "--dev-root-token-id", ROOT,
+                          "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store))
     try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+        output = server.stop()
         assert f"Root Token: {ROOT}" in output
         assert f"Listening on: http://127.0.0.1:{port}" in output
 
