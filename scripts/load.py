@@ -1,0 +1,186 @@
+"""Load test: requests/s and p50/p99 latency of create, lookup-self, renew-self and revoke against
+real servers with 1, 2 and 4 workers, on SQLite and on PostgreSQL.
+
+Loopback only; every phase is bounded in time and in requests, and the script stops its servers.
+
+    python scripts/load.py [--stores sqlite,postgres] [--workers 1,2,4] [--seconds 3]
+                           [--clients 8] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.servers import running  # noqa: E402
+from web.server import initialise_store  # noqa: E402
+from web.settings import Settings  # noqa: E402
+
+ROOT = "load-test-root"
+POSTGRES = os.environ.get("TOKENLEDGER_LOAD_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+OPERATIONS = ("create", "lookup-self", "renew-self", "revoke")
+MAX_REQUESTS_PER_CLIENT = 20_000
+
+
+def main() -> int:
+    options = _options()
+    results: list[dict[str, Any]] = []
+    for store_kind in options.stores:
+        for workers in options.workers:
+            with fresh_store(store_kind) as store:
+                initialise_store(Settings(store=store), ROOT)
+                with running("--store", store, "--workers", str(workers), "--threads", "4",
+                             env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
+                    for operation in OPERATIONS:
+                        row = measure(server.port, operation, options.clients, options.seconds)
+                        row.update(store=store_kind, workers=workers)
+                        results.append(row)
+                        print(_line(row), flush=True)
+    summary = {"results": results, "scaling": scaling(results)}
+    for line in summary["scaling"]:
+        print(line)
+    if options.json:
+        Path(options.json).write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", default="sqlite,postgres", type=lambda v: v.split(","))
+    parser.add_argument("--workers", default="1,2,4", type=lambda v: [int(w) for w in v.split(",")])
+    parser.add_argument("--seconds", default=3.0, type=float, help="length of each phase")
+    parser.add_argument("--clients", default=8, type=int, help="client processes")
+    parser.add_argument("--json", default="", help="also write the figures to this file")
+    return parser.parse_args()
+
+
+@contextmanager
+def fresh_store(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            yield str(Path(directory) / "load.db")
+        return
+    import psycopg
+
+    schema = "tl_load_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(POSTGRES, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def measure(port: int, operation: str, clients: int, seconds: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        outcomes = pool.starmap(client_loop, [(port, operation, seconds)] * clients)
+    latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies"])
+    elapsed = max(outcome["elapsed"] for outcome in outcomes) or time.perf_counter() - started
+    errors = sum(outcome["errors"] for outcome in outcomes)
+    return {
+        "operation": operation,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
+def client_loop(port: int, operation: str, seconds: float) -> dict[str, Any]:
+    """One client: a keep-alive connection, requests back to back until time or count runs out."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    token = _request(connection, "POST", "create", ROOT, {"policies": ["web"], "ttl": "1h"})["auth"]["client_token"]
+    victims = _victims(connection, operation, seconds)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    begin = time.perf_counter()
+    while time.perf_counter() < deadline and len(latencies) < MAX_REQUESTS_PER_CLIENT:
+        if operation == "revoke" and not victims:
+            break
+        method, path, as_token, body = _call(operation, token, victims)
+        sent = time.perf_counter()
+        try:
+            _request(connection, method, path, as_token, body)
+            latencies.append(time.perf_counter() - sent)
+        except (OSError, http.client.HTTPException, RuntimeError):
+            errors += 1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.close()
+    return {"latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - begin}
+
+
+def _victims(connection: http.client.HTTPConnection, operation: str, seconds: float) -> list[str]:
+    if operation != "revoke":
+        return []
+    count = int(min(400 * seconds, 2000))
+    return [_request(connection, "POST", "create", ROOT, {"policies": ["web"]})["auth"]["client_token"]
+            for _ in range(count)]
+
+
+def _call(operation: str, token: str, victims: list[str]) -> tuple[str, str, str, dict[str, Any] | None]:
+    if operation == "create":
+        return "POST", "create", ROOT, {"policies": ["web"], "ttl": "1h"}
+    if operation == "lookup-self":
+        return "GET", "lookup-self", token, None
+    if operation == "renew-self":
+        return "POST", "renew-self", token, {"increment": "1h"}
+    return "POST", "revoke", ROOT, {"token": victims.pop()}
+
+
+def _request(connection: http.client.HTTPConnection, method: str, path: str, token: str,
+             body: dict[str, Any] | None) -> Any:
+    payload = json.dumps(body) if body is not None else None
+    connection.request(method, f"/v1/auth/token/{path}", body=payload,
+                       headers={"X-Vault-Token": token, "Content-Type": "application/json"})
+    response = connection.getresponse()
+    data = response.read()
+    if response.status >= 400:
+        raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+    return json.loads(data) if data else None
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(fraction * len(values)))]
+
+
+def scaling(results: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for store in sorted({row["store"] for row in results}):
+        for operation in OPERATIONS:
+            rates = {row["workers"]: row["requests_per_s"] for row in results
+                     if row["store"] == store and row["operation"] == operation}
+            if 1 in rates and rates[1] and len(rates) > 1:
+                top = max(rates)
+                lines.append(f"{store:8} {operation:12} {top} workers / 1 worker = {rates[top] / rates[1]:.2f}x")
+    return lines
+
+
+def _line(row: dict[str, Any]) -> str:
+    return (f"{row['store']:8} workers={row['workers']} {row['operation']:12} "
+            f"{row['requests_per_s']:9.1f} req/s  p50 {row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:7.2f} ms  "
+            f"({row['requests']} requests, {row['errors']} errors)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
