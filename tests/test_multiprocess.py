@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT_TOKEN, recorded_topics
-from tests.postgres import SERVER_URL
+from tests.postgres import SERVER_URL, fresh_schema
 from tests.servers import REPO, Server, running, start_server
 from web.bootstrap import bootstrap
 from web.server import initialise_store
@@ -209,9 +209,15 @@ def test_a_killed_process_loses_no_acknowledged_write(ledger_store: str) -> None
     verify_projections(ledger_store)
 
 
-def test_severed_database_connections_lose_no_acknowledged_write(ledger_store: str) -> None:
-    if not ledger_store.startswith("postgresql://"):
-        pytest.skip("a SQLite store has no client connection to sever")
+@pytest.fixture
+def postgres_ledger_store() -> Iterator[str]:
+    with fresh_schema() as store:
+        initialise_store(Settings(store=store), ROOT_TOKEN)
+        yield store
+
+
+def test_severed_database_connections_lose_no_acknowledged_write(postgres_ledger_store: str) -> None:
+    ledger_store = postgres_ledger_store
     with running("--store", ledger_store, "--workers", "2") as server:
         with WriteStream(server) as stream:
             time.sleep(0.7)
