@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.postgres import schema_on  # noqa: E402
 from tests.servers import running  # noqa: E402
 from web.server import initialise_store  # noqa: E402
 from web.settings import Settings  # noqa: E402
@@ -74,16 +74,8 @@ def fresh_store(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as directory:
             yield str(Path(directory) / "load.db")
         return
-    import psycopg
-
-    schema = "tl_load_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(POSTGRES, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with schema_on(POSTGRES, prefix="tl_load_") as url:
+        yield url
 
 
 def measure(port: int, operation: str, clients: int, seconds: float) -> dict[str, Any]:

@@ -33,15 +33,22 @@ def require_postgres() -> None:
 
 @contextmanager
 def fresh_schema() -> Iterator[str]:
-    """A store URL on a new, empty schema, dropped afterwards."""
+    """A store URL on a new, empty schema, dropped afterwards (skips where there is no server)."""
     require_postgres()
-    schema = "tl_test_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+    with schema_on(SERVER_URL, prefix="tl_test_") as url:
+        yield url
+
+
+@contextmanager
+def schema_on(server_url: str, prefix: str) -> Iterator[str]:
+    """A store URL on a new, empty schema of that server, dropped afterwards."""
+    schema = prefix + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{SERVER_URL}?schema={schema}"
+        yield f"{server_url}?schema={schema}"
     finally:
-        with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+        with psycopg.connect(server_url, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 

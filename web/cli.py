@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
 
 from projections.replay import rebuild, verify
-from web.bootstrap import bootstrap
+from web.bootstrap import Runtime, bootstrap
 from web.server import LedgerServer, initialise_store, remove_store
 from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
 
@@ -72,11 +74,8 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    runtime = bootstrap(Settings.from_env().with_overrides(store=arguments.store))
-    try:
+    with _opened(arguments.store) as runtime:
         differences = verify(runtime.ledger, runtime.index)
-    finally:
-        runtime.close()
     for difference in differences:
         print(difference)
     print(f"{len(differences)} difference(s) between the read models and the ledger")
@@ -84,13 +83,19 @@ def _verify(arguments: argparse.Namespace) -> int:
 
 
 def _rebuild(arguments: argparse.Namespace) -> int:
-    runtime = bootstrap(Settings.from_env().with_overrides(store=arguments.store))
-    try:
+    with _opened(arguments.store) as runtime:
         replayed = rebuild(runtime.ledger, runtime.index)
-    finally:
-        runtime.close()
     print(f"rebuilt the read models from {replayed} events")
     return 0
+
+
+@contextmanager
+def _opened(store: str | None) -> Iterator[Runtime]:
+    runtime = bootstrap(Settings.from_env().with_overrides(store=store))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def _announce(settings: Settings, listen: str, root_token: str | None, *, dev: bool) -> None:
