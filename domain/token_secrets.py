@@ -14,8 +14,15 @@ _TOKEN_BODY_LENGTH = 24
 _BASE62 = string.ascii_letters + string.digits
 
 
+_UNBIASED_LIMIT = 256 - 256 % len(_BASE62)  # bytes at or above it would favour some characters
+
+
 def _random_base62(length: int) -> str:
-    return "".join(secrets.choice(_BASE62) for _ in range(length))
+    """Uniform base62 from the OS's CSPRNG: random bytes, dropping those that would bias."""
+    chosen: list[str] = []
+    while len(chosen) < length:
+        chosen += [_BASE62[b % 62] for b in secrets.token_bytes(length + 8) if b < _UNBIASED_LIMIT]
+    return "".join(chosen[:length])
 
 
 def new_service_token() -> str:

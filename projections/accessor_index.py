@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
-
 from domain.token_events import TokenCreated, TokenExpired, TokenRevoked
-from projections.writes import Delete, Insert, Write
+from projections.writes import Delete, IndexProjection, Insert, Write
 
 TABLE = "accessor_index"
 
 
-class AccessorIndex:
+class AccessorIndex(IndexProjection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
@@ -18,16 +16,11 @@ class AccessorIndex:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_token ON {TABLE} (token_id)",
     )
 
-    @singledispatchmethod
-    def writes_for(self, event: object) -> list[Write]:
-        return []
+    handlers = {TokenCreated: "created", TokenRevoked: "ended", TokenExpired: "ended"}
 
-    @writes_for.register
-    def _(self, event: TokenCreated) -> list[Write]:
+    def created(self, event: TokenCreated) -> list[Write]:
         row = {"accessor": event.accessor, "token_id": event.originator_id.hex}
         return [Insert(TABLE, row)]
 
-    @writes_for.register(TokenRevoked)
-    @writes_for.register(TokenExpired)
-    def _(self, event: TokenRevoked | TokenExpired) -> list[Write]:
+    def ended(self, event: TokenRevoked | TokenExpired) -> list[Write]:
         return [Delete(TABLE, {"token_id": event.originator_id.hex})]

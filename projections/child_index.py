@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
-
 from domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRevoked
-from projections.writes import Delete, Insert, Write
+from projections.writes import Delete, IndexProjection, Insert, Write
 
 TABLE = "child_index"
 
 
-class ChildIndex:
+class ChildIndex(IndexProjection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
@@ -18,21 +16,16 @@ class ChildIndex:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_child ON {TABLE} (child_id)",
     )
 
-    @singledispatchmethod
-    def writes_for(self, event: object) -> list[Write]:
-        return []
+    handlers = {TokenCreated: "created", TokenRevoked: "detached", TokenExpired: "detached",
+                TokenOrphaned: "detached"}
 
-    @writes_for.register
-    def _(self, event: TokenCreated) -> list[Write]:
+    def created(self, event: TokenCreated) -> list[Write]:
         if event.parent_id is None:
             return []
         row = {"parent_id": event.parent_id.hex, "child_id": event.originator_id.hex}
         return [Insert(TABLE, row)]
 
-    @writes_for.register(TokenRevoked)
-    @writes_for.register(TokenExpired)
-    @writes_for.register(TokenOrphaned)
-    def _(self, event: TokenRevoked | TokenExpired | TokenOrphaned) -> list[Write]:
+    def detached(self, event: TokenRevoked | TokenExpired | TokenOrphaned) -> list[Write]:
         # Rows where this token is the parent stay: a child created while the parent was being
         # revoked must still be found by the revoker's second pass.
         return [Delete(TABLE, {"child_id": event.originator_id.hex})]

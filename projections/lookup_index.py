@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import singledispatchmethod
 
 from domain.clock import to_epoch_us
 from domain.token_events import (
@@ -14,12 +13,12 @@ from domain.token_events import (
     TokenRevoked,
     TokenUsed,
 )
-from projections.writes import Delete, Update, Insert, Write
+from projections.writes import Delete, IndexProjection, Insert, Update, Write
 
 TABLE = "token_lookup"
 
 
-class LookupIndex:
+class LookupIndex(IndexProjection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
@@ -32,12 +31,12 @@ class LookupIndex:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_expiry ON {TABLE} (expire_at_us)",
     )
 
-    @singledispatchmethod
-    def writes_for(self, event: object) -> list[Write]:
-        return []
+    handlers = {
+        TokenCreated: "created", TokenUsed: "used", TokenRenewed: "renewed",
+        TokenRevoked: "ended", TokenExpired: "ended", TokenOrphaned: "orphaned",
+    }
 
-    @writes_for.register
-    def _(self, event: TokenCreated) -> list[Write]:
+    def created(self, event: TokenCreated) -> list[Write]:
         row = {
             "token_id": event.originator_id.hex,
             "accessor": event.accessor,
@@ -61,12 +60,10 @@ class LookupIndex:
         }
         return [Insert(TABLE, row)]
 
-    @writes_for.register
-    def _(self, event: TokenUsed) -> list[Write]:
+    def used(self, event: TokenUsed) -> list[Write]:
         return [_update(event.originator_id.hex, uses_left=event.uses_left)]
 
-    @writes_for.register
-    def _(self, event: TokenRenewed) -> list[Write]:
+    def renewed(self, event: TokenRenewed) -> list[Write]:
         return [
             _update(
                 event.originator_id.hex,
@@ -76,13 +73,10 @@ class LookupIndex:
             )
         ]
 
-    @writes_for.register(TokenRevoked)
-    @writes_for.register(TokenExpired)
-    def _(self, event: TokenRevoked | TokenExpired) -> list[Write]:
+    def ended(self, event: TokenRevoked | TokenExpired) -> list[Write]:
         return [Delete(TABLE, {"token_id": event.originator_id.hex})]
 
-    @writes_for.register
-    def _(self, event: TokenOrphaned) -> list[Write]:
+    def orphaned(self, event: TokenOrphaned) -> list[Write]:
         return [_update(event.originator_id.hex, parent_id=None)]
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from projections.accessor_index import AccessorIndex
 from projections.child_index import ChildIndex
 from projections.lookup_index import LookupIndex
 from projections.writes import IndexProjection, Write
 
-# cast: typeshed does not see a singledispatchmethod as the callable it is.
-PROJECTIONS = cast(tuple[IndexProjection, ...], (LookupIndex(), AccessorIndex(), ChildIndex()))
+PROJECTIONS: tuple[IndexProjection, ...] = (LookupIndex(), AccessorIndex(), ChildIndex())
 
 
 def writes_for(events: Iterable[object]) -> list[Write]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,17 @@ class Delete:
 Write = Insert | Update | Delete
 
 
-class IndexProjection(Protocol):
-    """A read model: its tables, and the writes each domain event implies for them."""
+class IndexProjection:
+    """A read model: its tables, and the writes each kind of domain event implies for them.
 
-    tables: tuple[str, ...]
-    create_statements: tuple[str, ...]
-    writes_for: Callable[[object], list[Write]]
-    """Row changes for one event; events it does not care about give an empty list."""
+    ``handlers`` maps an event class to the name of the method that turns such an event into
+    writes; events a read model does not care about imply none.
+    """
+
+    tables: ClassVar[tuple[str, ...]] = ()
+    create_statements: ClassVar[tuple[str, ...]] = ()
+    handlers: ClassVar[dict[type, str]] = {}
+
+    def writes_for(self, event: object) -> list[Write]:
+        handler = self.handlers.get(type(event))
+        return getattr(self, handler)(event) if handler else []  # type: ignore[no-any-return]

@@ -8,17 +8,14 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
-from domain.actor import SYSTEM
 from domain.caller import Caller
 from domain.commands import CreateToken
 from domain.errors import InvalidRequest, PermissionDenied
-from domain.issuance import TokenPlan
-from domain.token import Token
 from domain.token_events import TokenOrphaned, TokenRevoked
-from domain.token_secrets import new_accessor
 from domain.token_service import TokenService
 from projections.index_store import IndexStore
 from projections.replay import rebuild, verify
+from tests.bulk import issue_many
 from tests.conftest import ROOT_TOKEN, event_count, recorded_topics
 from web.bootstrap import Runtime, bootstrap
 from web.settings import Settings
@@ -185,27 +182,13 @@ def test_renewal_is_refused_for_missing_tokens(service: TokenService, root: Call
 
 
 def test_a_ten_thousand_deep_chain_revokes(runtime: Runtime, root: Caller) -> None:
-    ledger, service = runtime.ledger, runtime.service
-    parent_id, chain = root.view.token_id, []
-    plan_fields = dict(policies=["default"], meta=None, display_name="token", path="auth/token/create",
-                       num_uses=0, renewable=True, ttl=3600, explicit_max_ttl=0, period=0,
-                       token_type="service")
-    batch: list[Token] = []
-    for depth in range(10_000):
-        token = Token.issue(service._hasher.token_id(f"chain-{depth}"), new_accessor(),  # noqa: SLF001
-                            TokenPlan(parent_id=parent_id, **plan_fields), root.view.issue_time, SYSTEM)
-        batch.append(token)
-        chain.append(f"chain-{depth}")
-        parent_id = token.id
-        if len(batch) == 1000:
-            ledger.save(*batch)
-            batch = []
-    assert is_usable(service, "chain-9999")
+    chain = issue_many(runtime, 10_000, parent=root.view.token_id, prefix="chain", chain=True)
+    assert is_usable(runtime.service, chain[-1])
 
-    service.revoke(root, "chain-0")
+    runtime.service.revoke(root, chain[0])
 
-    assert not is_usable(service, "chain-9999")
-    assert not is_usable(service, "chain-5000")
+    assert not is_usable(runtime.service, chain[-1])
+    assert not is_usable(runtime.service, chain[5000])
     assert runtime.index.accessors() == [root.view.accessor]
 
 
