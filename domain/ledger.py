@@ -10,7 +10,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import threading
 
-from eventsourcing.application import Application, ProcessingEvent
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
@@ -39,12 +46,42 @@ class TokenLedger(Application[UUID]):
         super().__init__(env)
         self._this_thread = threading.local()
 
+    def save(self, *aggregates: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
+        """``Application.save`` for aggregates only, without its runtime-checked Protocol
+        ``isinstance`` calls, which were a third of the time of a 30,000-token revoke."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         processing_event.saved_kwargs["saved_events"] = processing_event.events
         recordings = super()._record(processing_event)
         if recordings:
             self._this_thread.position = max(r.notification.id for r in recordings)
         return recordings
+
+    def get_many(self, aggregate_ids: Sequence[UUID]) -> list[Any]:
+        """The current state of each aggregate that exists, in the order asked, read with one
+        query where the recorder can (``select_events_of``), else one by one."""
+        select_events_of = getattr(self.recorder, "select_events_of", None)
+        if select_events_of is None:
+            return [agg for agg in map(self._get_or_none, aggregate_ids) if agg is not None]
+        streams: dict[UUID, list[Any]] = {}
+        for stored in select_events_of(aggregate_ids):
+            streams.setdefault(stored.originator_id, []).append(self.mapper.to_domain_event(stored))
+        return [_replay(streams[i]) for i in aggregate_ids if i in streams]
+
+    def _get_or_none(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
     def take_last_saved_position(self) -> int | None:
         """The position of this thread's last save since the previous call, if any."""
@@ -54,3 +91,10 @@ class TokenLedger(Application[UUID]):
 
     def is_initialised(self) -> bool:
         return bool(list(self.events.get(LEDGER_SETUP_ID, limit=1)))
+
+
+def _replay(events: list[Any]) -> Any:
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate

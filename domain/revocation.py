@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.actor import Actor
@@ -77,7 +76,7 @@ class SubtreeRevoker:
 
     def _revoke_batch(self, ids: Sequence[UUID], action: TokenAction) -> int:
         for _ in range(MAX_ATTEMPTS):
-            tokens = [token for token in map(self._load, ids) if token is not None and token.is_live]
+            tokens = [token for token in self._ledger.get_many(ids) if token.is_live]
             for token in tokens:
                 action(token)
             try:
@@ -86,12 +85,6 @@ class SubtreeRevoker:
                 continue
             return len(recordings)
         raise ConcurrentUpdate("could not revoke: the tokens kept changing, try again")
-
-    def _load(self, token_id: UUID) -> Token | None:
-        try:
-            return self._ledger.repository.get(token_id)
-        except AggregateNotFoundError:
-            return None
 
 
 def _chunks(ids: Sequence[UUID], size: int) -> Iterator[Sequence[UUID]]:

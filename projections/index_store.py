@@ -7,6 +7,8 @@ import json
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import groupby
+from operator import itemgetter
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,6 +25,7 @@ _IN_BATCH = 500
 
 class Cursor(Protocol):
     def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def executemany(self, sql: Any, params: Any) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchone(self) -> Any: ...
 
@@ -44,9 +47,17 @@ def create_statements(dialect: Dialect) -> list[str]:
 
 
 def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], position: int) -> None:
-    """Write the read-model rows for ``events`` and move the position, on the caller's transaction."""
+    """Write the read-model rows for ``events`` and move the position, on the caller's transaction.
+
+    Tables are independent, so the writes are grouped by table (keeping their order within each)
+    and runs of the same statement go to the database as one ``executemany``.
+    """
+    by_table: dict[str, list[tuple[str, list[Any]]]] = {}
     for write in registry.writes_for(events):
-        cursor.execute(*dialect.render(write))
+        by_table.setdefault(write.table, []).append(dialect.render(write))
+    for statements in by_table.values():
+        for sql, run in groupby(statements, key=itemgetter(0)):
+            cursor.executemany(sql, [params for _, params in run])
     set_position(cursor, dialect, position)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
+from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
 
 from projections.dialect import POSTGRES
@@ -43,6 +45,17 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self.search_path_statement())
             apply_events(curs, POSTGRES, saved_events, max(notification_ids))
         return notification_ids
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, each stream in version order, in one query."""
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (list(originator_ids),))
+            return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
+                                topic=row["topic"], state=bytes(row["state"])) for row in cursor.fetchall()]
 
     def search_path_statement(self) -> str:
         return f'SET LOCAL search_path TO "{self._schema_name()}"'

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from projections.dialect import SQLITE
 from projections.index_store import IndexStore, apply_events, create_statements
+from projections.writer_lock import WriterLock
 
 
 class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -19,6 +21,26 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
     the indexes behind the log. The recorded position lets a restart catch up events written
     by anything else (``projections.replay``).
     """
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._writers = WriterLock.beside(datastore.pool.db_name)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self._writers:
+            return super().insert_events(stored_events, **kwargs)
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, each stream in version order, in one query."""
+        marks = ", ".join("?" * len(originator_ids))
+        statement = (
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "
+            f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, [originator_id.hex for originator_id in originator_ids])
+            return [StoredEvent(originator_id=UUID(row[0]), originator_version=row[1], topic=row[2],
+                                state=row[3]) for row in c.fetchall()]
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *create_statements(SQLITE)]

@@ -33,6 +33,9 @@ from web.settings import Settings  # noqa: E402
 ROOT = "load-test-root"
 POSTGRES = os.environ.get("TOKENLEDGER_LOAD_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 OPERATIONS = ("create", "lookup-self", "renew-self", "revoke")
+TOKEN_API = "/v1/auth/token"
+HELLO = "hello"
+HELLO_PATH = "/hello"  # served by scripts/hello_app.py, the baseline of scripts/bench.py
 MAX_REQUESTS_PER_CLIENT = 20_000
 
 
@@ -98,7 +101,7 @@ def measure(port: int, operation: str, clients: int, seconds: float) -> dict[str
 def client_loop(port: int, operation: str, seconds: float) -> dict[str, Any]:
     """One client: a keep-alive connection, requests back to back until time or count runs out."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    token = _request(connection, "POST", "create", ROOT, {"policies": ["web"], "ttl": "1h"})["auth"]["client_token"]
+    token = "" if operation == HELLO else _new_token(connection)
     victims = _victims(connection, operation, seconds)
     latencies: list[float] = []
     errors = 0
@@ -124,24 +127,30 @@ def _victims(connection: http.client.HTTPConnection, operation: str, seconds: fl
     if operation != "revoke":
         return []
     count = int(min(400 * seconds, 2000))
-    return [_request(connection, "POST", "create", ROOT, {"policies": ["web"]})["auth"]["client_token"]
-            for _ in range(count)]
+    return [_new_token(connection) for _ in range(count)]
+
+
+def _new_token(connection: http.client.HTTPConnection) -> str:
+    created = _request(connection, "POST", f"{TOKEN_API}/create", ROOT, {"policies": ["web"], "ttl": "1h"})
+    return str(created["auth"]["client_token"])
 
 
 def _call(operation: str, token: str, victims: list[str]) -> tuple[str, str, str, dict[str, Any] | None]:
+    if operation == HELLO:
+        return "GET", HELLO_PATH, "", None
     if operation == "create":
-        return "POST", "create", ROOT, {"policies": ["web"], "ttl": "1h"}
+        return "POST", f"{TOKEN_API}/create", ROOT, {"policies": ["web"], "ttl": "1h"}
     if operation == "lookup-self":
-        return "GET", "lookup-self", token, None
+        return "GET", f"{TOKEN_API}/lookup-self", token, None
     if operation == "renew-self":
-        return "POST", "renew-self", token, {"increment": "1h"}
-    return "POST", "revoke", ROOT, {"token": victims.pop()}
+        return "POST", f"{TOKEN_API}/renew-self", token, {"increment": "1h"}
+    return "POST", f"{TOKEN_API}/revoke", ROOT, {"token": victims.pop()}
 
 
 def _request(connection: http.client.HTTPConnection, method: str, path: str, token: str,
              body: dict[str, Any] | None) -> Any:
     payload = json.dumps(body) if body is not None else None
-    connection.request(method, f"/v1/auth/token/{path}", body=payload,
+    connection.request(method, path, body=payload,
                        headers={"X-Vault-Token": token, "Content-Type": "application/json"})
     response = connection.getresponse()
     data = response.read()

@@ -203,3 +203,16 @@ class AuthSchema(Schema):
 
 class KeyListSchema(Schema):
     keys = fields.List(fields.String())
+
+
+# Built once: a schema's construction deep-copies its fields (most of a request's cost), while
+# load() and dump() keep no state on the instance, so one instance serves every thread.
+CREATE_TOKEN = CreateTokenSchema()
+TOKEN_BODY = TokenBodySchema()
+ACCESSOR_BODY = AccessorBodySchema()
+RENEW_BODY = RenewBodySchema()
+RENEW_ACCESSOR_BODY = RenewAccessorBodySchema()
+INCREMENT_BODY = IncrementBodySchema()
+AUTH = AuthSchema()
+LOOKUP_DATA = LookupDataSchema()
+KEY_LIST = KeyListSchema()

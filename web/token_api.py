@@ -124,11 +124,11 @@ class TokenEndpoints:
         return self._create(caller, orphan_endpoint=True)
 
     def _create(self, caller: Caller, *, orphan_endpoint: bool) -> Response:
-        command, warnings = load(schemas.CreateTokenSchema(), request)
+        command, warnings = load(schemas.CREATE_TOKEN, request)
         command = replace(command, orphan_endpoint=orphan_endpoint)
         issued = self._service.create(caller, command)
         auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
-        return vault_response(auth=schemas.AuthSchema().dump(auth), warnings=[*warnings, *issued.warnings])
+        return vault_response(auth=schemas.AUTH.dump(auth), warnings=[*warnings, *issued.warnings])
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class TokenEndpoints:
             token = token or caller.raw_token
             warnings: list[str] = []
         else:
-            parameters, warnings = load(schemas.TokenBodySchema(), request, token=token)
+            parameters, warnings = load(schemas.TOKEN_BODY, request, token=token)
             token = parameters["token"]
         return self._lookup_response(self._service.lookup(token), token, warnings)
 
@@ -145,35 +145,35 @@ class TokenEndpoints:
         return self._lookup_response(caller.view, caller.raw_token, [])
 
     def lookup_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, warnings = load(schemas.AccessorBodySchema(), request, accessor=accessor)
+        parameters, warnings = load(schemas.ACCESSOR_BODY, request, accessor=accessor)
         view = self._service.lookup_accessor(parameters["accessor"])
         return self._lookup_response(view, "", warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
         found = schemas.TokenLookup(view, presented_id, self._clock.now())
-        return vault_response(data=schemas.LookupDataSchema().dump(found), warnings=warnings)
+        return vault_response(data=schemas.LOOKUP_DATA.dump(found), warnings=warnings)
 
     # -- renew -----------------------------------------------------------------------------
 
     def renew(self, caller: Caller, token: str = "") -> Response:
-        parameters, warnings = load(schemas.RenewBodySchema(), request, token=token)
+        parameters, warnings = load(schemas.RENEW_BODY, request, token=token)
         renewal = self._service.renew(caller, parameters["token"], parameters["increment"])
         return _renewal_response(renewal, parameters["token"], warnings)
 
     def renew_self(self, caller: Caller) -> Response:
-        parameters, warnings = load(schemas.IncrementBodySchema(), request)
+        parameters, warnings = load(schemas.INCREMENT_BODY, request)
         renewal = self._service.renew_self(caller, parameters["increment"])
         return _renewal_response(renewal, caller.raw_token, warnings)
 
     def renew_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, warnings = load(schemas.RenewAccessorBodySchema(), request, accessor=accessor)
+        parameters, warnings = load(schemas.RENEW_ACCESSOR_BODY, request, accessor=accessor)
         renewal = self._service.renew_accessor(caller, parameters["accessor"], parameters["increment"])
         return _renewal_response(renewal, "", warnings)
 
     # -- revoke ----------------------------------------------------------------------------
 
     def revoke(self, caller: Caller, token: str = "") -> Response:
-        parameters, _ = load(schemas.TokenBodySchema(), request, token=token)
+        parameters, _ = load(schemas.TOKEN_BODY, request, token=token)
         self._service.revoke(caller, parameters["token"])
         return no_content()
 
@@ -182,12 +182,12 @@ class TokenEndpoints:
         return no_content()
 
     def revoke_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, _ = load(schemas.AccessorBodySchema(), request, accessor=accessor)
+        parameters, _ = load(schemas.ACCESSOR_BODY, request, accessor=accessor)
         warnings = self._service.revoke_accessor(caller, parameters["accessor"])
         return vault_response(warnings=warnings) if warnings else no_content()
 
     def revoke_orphan(self, caller: Caller, token: str = "") -> Response:
-        parameters, _ = load(schemas.TokenBodySchema(), request, token=token)
+        parameters, _ = load(schemas.TOKEN_BODY, request, token=token)
         self._service.revoke_orphan(caller, parameters["token"])
         return no_content()
 
@@ -199,7 +199,7 @@ class TokenEndpoints:
         keys = self._service.list_accessors(caller)
         if not keys:
             return error_response(404)
-        return vault_response(data=schemas.KeyListSchema().dump({"keys": keys}))
+        return vault_response(data=schemas.KEY_LIST.dump({"keys": keys}))
 
 
 def _is_list_request() -> bool:
@@ -214,5 +214,5 @@ def _is_list_request() -> bool:
 def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) -> Response:
     auth = schemas.TokenAuth(renewal.view, client_token, renewal.lease.ttl)
     return vault_response(
-        auth=schemas.AuthSchema().dump(auth), warnings=[*warnings, *renewal.lease.warnings]
+        auth=schemas.AUTH.dump(auth), warnings=[*warnings, *renewal.lease.warnings]
     )
