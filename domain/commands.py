@@ -23,6 +23,7 @@ class CreateToken:
     period: int = 0
     token_type: str = ""
     entity_alias: str = ""
+    role_name: str = ""
     orphan_endpoint: bool = False
 
     @property

@@ -43,6 +43,8 @@ def plan_child_token(
         raise InvalidRequest("batch tokens cannot create more tokens")
     if parent.num_uses > 0:
         raise InvalidRequest("restricted use token cannot generate child tokens")
+    if command.role_name:
+        raise InvalidRequest(f"unknown role {command.role_name}")  # no roles exist yet
     token_type = _token_type(command)
     if command.num_uses < 0:
         raise InvalidRequest("number of uses cannot be negative")

@@ -16,6 +16,7 @@ from domain.commands import CreateToken
 from domain.errors import ConcurrentUpdate, InvalidRequest, PermissionDenied
 from domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token
 from domain.leases import Lease, TtlLimits
+from domain import policies
 from domain.ledger import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup, TokenLedger
 from domain.ports import TokenIndex
 from domain.revocation import SubtreeRevoker
@@ -285,4 +286,4 @@ class TokenService:
 
 def _missing_policy_warnings(names: list[str]) -> list[str]:
     """No policy store exists yet, so every policy but the built-in ones is missing."""
-    return [f'Policy "{name}" does not exist' for name in names if name not in ("root", "default")]
+    return [f'Policy "{name}" does not exist' for name in names if name not in policies.BUILT_IN]

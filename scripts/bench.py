@@ -275,7 +275,7 @@ def page_through_accessors(runtime: Runtime, page_size: int = 1000) -> dict[str,
     }
 
 
-def server_rss_mb(store: str, requests: int = 500) -> float:
+def server_rss_mb(store: str) -> float:
     """Resident memory of a server worker after it has served creates and lookups."""
     with running("--store", store, "--threads", "4", env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
         load.measure(server.port, "create", 2, 0.5)

@@ -257,6 +257,7 @@ BAD_CREATE_BODIES: list[tuple[Any, str]] = [
     ({"renewable": "perhaps"}, 'field "renewable"'),
     ({"id": "a.b"}, "custom token ID cannot have a '.' in the value"),
     ({"entity_alias": "x"}, "'entity_alias' is only allowed in combination with token role"),
+    ({"role_name": "ops"}, "unknown role ops"),
 ]
 
 
@@ -322,3 +323,10 @@ def test_writes_carry_their_log_position_and_reads_wait_for_one(client: FlaskCli
     assert (ahead.status_code, ahead.json) == (412, {"errors": ["required index state not present"]})
     garbled = client.get(f"{API}/lookup-self", headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Index": "x"})
     assert garbled.status_code == 400
+
+
+def test_creating_against_a_role_that_does_not_exist_is_refused(client: FlaskClient, app: Flask) -> None:
+    before = event_count(runtime_of(app))
+    response = call(client, "POST", "create/ops", body={"policies": ["web"]})
+    assert (response.status_code, response.json) == (400, {"errors": ["unknown role ops"]})
+    assert event_count(runtime_of(app)) == before

@@ -18,10 +18,6 @@ UNSUPPORTED_PATH = "1 error occurred:\n\t* unsupported path\n\n"
 UNSUPPORTED_OPERATION = "1 error occurred:\n\t* unsupported operation\n\n"
 
 
-class BadRequestBody(InvalidRequest):
-    """The body is not a JSON object (or a form)."""
-
-
 def register_error_handlers(target: Flask | Blueprint) -> None:
     target.register_error_handler(PermissionDenied, _permission_denied)
     target.register_error_handler(InvalidRequest, _invalid_request)

@@ -92,6 +92,7 @@ class CreateTokenSchema(RequestSchema):
             period=data["period"],
             token_type=data["type"],
             entity_alias=data["entity_alias"],
+            role_name=data["role_name"],
         )
 
 

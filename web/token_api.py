@@ -71,6 +71,7 @@ class TokenEndpoints:
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
             ("/create", self.create, UPDATE),
+            ("/create/<role_name>", self.create, UPDATE),
             ("/create-orphan", self.create_orphan, UPDATE),
             ("/lookup", self.lookup, READ_OR_UPDATE),
             ("/lookup/<path:token>", self.lookup, ["GET"]),
@@ -117,14 +118,14 @@ class TokenEndpoints:
 
     # -- create ----------------------------------------------------------------------------
 
-    def create(self, caller: Caller) -> Response:
-        return self._create(caller, orphan_endpoint=False)
+    def create(self, caller: Caller, role_name: str = "") -> Response:
+        return self._create(caller, orphan_endpoint=False, role_name=role_name)
 
     def create_orphan(self, caller: Caller) -> Response:
         return self._create(caller, orphan_endpoint=True)
 
-    def _create(self, caller: Caller, *, orphan_endpoint: bool) -> Response:
-        command, warnings = load(schemas.CREATE_TOKEN, request)
+    def _create(self, caller: Caller, *, orphan_endpoint: bool, role_name: str = "") -> Response:
+        command, warnings = load(schemas.CREATE_TOKEN, request, role_name=role_name)
         command = replace(command, orphan_endpoint=orphan_endpoint)
         issued = self._service.create(caller, command)
         auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
