@@ -109,11 +109,14 @@ def test_no_child_created_on_one_process_outlives_a_revoke_on_another(
 def test_a_client_switching_processes_reads_its_own_writes(two_servers: tuple[Server, Server]) -> None:
     a, b = two_servers
     response = post(a, "create", policies=["web"])
+    assert response.status_code == 200 and "X-Vault-Index" in response.headers, (
+        response.status_code, dict(response.headers), response.text)
     position = response.headers["X-Vault-Index"]
     token = response.json()["auth"]["client_token"]
-    assert lookup_self(b, token, **{"X-Vault-Index": position}).status_code == 200
+    caught_up = lookup_self(b, token, **{"X-Vault-Index": position})
+    assert caught_up.status_code == 200, (position, caught_up.status_code, caught_up.text)
     ahead = lookup_self(b, token, **{"X-Vault-Index": str(int(position) + 10**6)})
-    assert ahead.status_code == 412
+    assert ahead.status_code == 412, (ahead.status_code, ahead.text)
 
 
 def test_expiry_is_recorded_exactly_once_by_competing_sweepers(ledger_store: str) -> None:
