@@ -14,6 +14,7 @@ class Dialect:
     name: str
     mark: str
     bytes_type: str
+    greatest: str
 
     def render(self, write: Write) -> tuple[str, list[Any]]:
         if isinstance(write, Insert):
@@ -30,8 +31,8 @@ class Dialect:
         return statement if self.mark == "?" else statement.replace("?", self.mark)
 
 
-SQLITE = Dialect(name="sqlite", mark="?", bytes_type="BLOB")
-POSTGRES = Dialect(name="postgres", mark="%s", bytes_type="BYTEA")
+SQLITE = Dialect(name="sqlite", mark="?", bytes_type="BLOB", greatest="MAX")
+POSTGRES = Dialect(name="postgres", mark="%s", bytes_type="BYTEA", greatest="GREATEST")
 
 
 @lru_cache(maxsize=256)

@@ -41,6 +41,8 @@ def create_statements(dialect: Dialect) -> list[str]:
         *registry.create_statements(),
         f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} "
         "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+        f"INSERT INTO {POSITION_TABLE} (name, position) VALUES ('indexes', 0) "
+        "ON CONFLICT (name) DO NOTHING",
         f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} "
         f"(name TEXT PRIMARY KEY, material {dialect.bytes_type} NOT NULL)",
     ]
@@ -62,13 +64,23 @@ def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], pos
 
 
 def set_position(cursor: Cursor, dialect: Dialect, position: int) -> None:
+    """Move the position forward (never back: a catch-up may finish after newer writes)."""
     cursor.execute(
         dialect.sql(
-            f"INSERT INTO {POSITION_TABLE} (name, position) VALUES ('indexes', ?) "
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+            f"INSERT INTO {POSITION_TABLE} (name, position) VALUES ('indexes', ?) ON CONFLICT (name) "
+            f"DO UPDATE SET position = {dialect.greatest}({POSITION_TABLE}.position, excluded.position)"
         ),
         (position,),
     )
+
+
+def lock_position(cursor: Cursor, dialect: Dialect) -> int:
+    """Take the position row's write lock, which every writer of the read models takes too,
+    and read the position under it."""
+    cursor.execute(f"UPDATE {POSITION_TABLE} SET position = position WHERE name = 'indexes'")
+    cursor.execute(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'")
+    row = cursor.fetchone()
+    return int(row["position"]) if row else 0
 
 
 class IndexStore:
@@ -100,15 +112,19 @@ class IndexStore:
         rows = self._query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
         return int(rows[0]["position"]) if rows else 0
 
-    def apply(self, events: Sequence[object], position: int) -> None:
+    def apply(self, events: Sequence[tuple[int, object]], position: int) -> None:
+        """Apply ``(notification ID, event)`` pairs the read models have not seen yet: writers in
+        other processes may have applied some since the caller read them from the log."""
         with self.transaction(commit=True) as cursor:
-            apply_events(cursor, self.dialect, events, position)
+            seen = lock_position(cursor, self.dialect)
+            unseen = [event for notification_id, event in events if notification_id > seen]
+            apply_events(cursor, self.dialect, unseen, position)
 
     def clear(self) -> None:
         with self.transaction(commit=True) as cursor:
             for table in registry.tables():
                 cursor.execute(f"DELETE FROM {table}")
-            set_position(cursor, self.dialect, 0)
+            cursor.execute(f"UPDATE {POSITION_TABLE} SET position = 0 WHERE name = 'indexes'")
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a read-model table, in a stable order (for verification)."""

@@ -24,14 +24,19 @@ _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-
 
 class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema_name()}"')
-        super().create_table()
-        with self.index_store().transaction(commit=True) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
-            for statement in create_statements(POSTGRES):
-                cursor.execute(statement)
+        """Create the schema, the library's tables and function, and the read models, one
+        process at a time: workers starting together would otherwise clash on the DDL."""
+        with self.datastore.get_connection() as lock_holder:
+            lock_holder.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
+            try:
+                with self.datastore.transaction(commit=True) as cursor:
+                    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema_name()}"')
+                super().create_table()
+                with self.index_store().transaction(commit=True) as cursor:
+                    for statement in create_statements(POSTGRES):
+                        cursor.execute(statement)
+            finally:
+                lock_holder.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
     def _fetch_ids_after_insert_events(
         self,

@@ -26,7 +26,7 @@ def catch_up(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
         )
         if not notifications:
             return applied
-        events = [app.mapper.to_domain_event(notification) for notification in notifications]
+        events = [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
         store.apply(events, notifications[-1].id)
         applied += len(notifications)
         if progress is not None:

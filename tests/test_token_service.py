@@ -262,3 +262,19 @@ def test_read_models_catch_up_on_events_they_missed(
         assert len(restarted.index.accessors()) == 2
     finally:
         restarted.close()
+
+
+def test_a_catch_up_overtaken_by_another_writer_applies_nothing_twice(
+    runtime: Runtime, root: Caller
+) -> None:
+    """A process reads events from the log to catch up; before it applies them, the process
+    that wrote them has already indexed them in their own transaction."""
+    child_of(runtime.service, root)
+    notifications = runtime.ledger.recorder.select_notifications(start=None, limit=100)
+    stale_batch = [(n.id, runtime.ledger.mapper.to_domain_event(n)) for n in notifications]
+    position = runtime.index.position()
+
+    runtime.index.apply(stale_batch, notifications[0].id)
+
+    assert runtime.index.position() == position == notifications[-1].id
+    assert verify(runtime.ledger, runtime.index) == []

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -12,6 +16,24 @@ from web.app import create_app, runtime_of
 from web.bootstrap import bootstrap
 from web.expiry import ExpirySweeper
 from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _create_app_riding_out_outages(settings: Settings, patience_seconds: float = 15.0) -> Flask:
+    """A worker whose database connection drops while it starts tries again: gunicorn takes a
+    worker that fails to boot as fatal and stops the whole server."""
+    deadline = time.monotonic() + patience_seconds
+    pause = 0.1
+    while True:
+        try:
+            return create_app(settings)
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("store unavailable while starting (%s); retrying in %.1f s", error, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def initialise_store(settings: Settings, root_token: str = "") -> str | None:
@@ -47,7 +69,7 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        app = create_app(self._settings)
+        app = _create_app_riding_out_outages(self._settings)
         runtime = runtime_of(app)
         if self._settings.expiry_sweep_seconds > 0:
             ExpirySweeper(runtime.service, self._settings.expiry_sweep_seconds).start()
