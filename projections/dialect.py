@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -11,24 +12,44 @@ from projections.writes import Delete, Insert, Update, Write
 
 @dataclass(frozen=True)
 class Dialect:
+    """``schema``, where set, qualifies every table a statement names, so a query needs no
+    ``search_path`` round trip before it."""
+
     name: str
     mark: str
     bytes_type: str
     greatest: str
+    schema: str = ""
+
+    def in_schema(self, schema: str) -> Dialect:
+        return replace(self, schema=schema)
 
     def render(self, write: Write) -> tuple[str, list[Any]]:
         if isinstance(write, Insert):
-            return _insert_sql(self.mark, write.table, tuple(write.row)), list(write.row.values())
+            return self.sql(_insert_sql(write.table, tuple(write.row))), list(write.row.values())
         if isinstance(write, Update):
-            sql = _update_sql(self.mark, write.table, tuple(write.values), tuple(write.where))
-            return sql, [*write.values.values(), *write.where.values()]
+            sql = _update_sql(write.table, tuple(write.values), tuple(write.where))
+            return self.sql(sql), [*write.values.values(), *write.where.values()]
         if isinstance(write, Delete):
-            return _delete_sql(self.mark, write.table, tuple(write.where)), list(write.where.values())
+            return self.sql(_delete_sql(write.table, tuple(write.where))), list(write.where.values())
         raise TypeError(f"not a write: {write!r}")
 
     def sql(self, statement: str) -> str:
-        """A statement written with ``?`` placeholders, in this dialect."""
-        return statement if self.mark == "?" else statement.replace("?", self.mark)
+        """A statement written with ``?`` placeholders and bare table names, in this dialect."""
+        return _translate(statement, self.mark, self.schema)
+
+
+_TABLE_REFERENCE = re.compile(r"\b(FROM|INTO|UPDATE)\s+([a-z_]+)\b")
+
+
+@lru_cache(maxsize=1024)
+def _translate(statement: str, mark: str, schema: str) -> str:
+    if mark != "?":
+        statement = statement.replace("?", mark)
+    if schema:
+        quoted = '"' + schema.replace('"', '""') + '"'
+        statement = _TABLE_REFERENCE.sub(lambda m: f"{m.group(1)} {quoted}.{m.group(2)}", statement)
+    return statement
 
 
 SQLITE = Dialect(name="sqlite", mark="?", bytes_type="BLOB", greatest="MAX")
@@ -36,21 +57,20 @@ POSTGRES = Dialect(name="postgres", mark="%s", bytes_type="BYTEA", greatest="GRE
 
 
 @lru_cache(maxsize=256)
-def _insert_sql(mark: str, table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join([mark] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 @lru_cache(maxsize=256)
-def _update_sql(mark: str, table: str, columns: tuple[str, ...], where: tuple[str, ...]) -> str:
-    assignments = ", ".join(f"{column} = {mark}" for column in columns)
-    return f"UPDATE {table} SET {assignments} WHERE {_conditions(mark, where)}"
+def _update_sql(table: str, columns: tuple[str, ...], where: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    return f"UPDATE {table} SET {assignments} WHERE {_conditions(where)}"
 
 
 @lru_cache(maxsize=256)
-def _delete_sql(mark: str, table: str, where: tuple[str, ...]) -> str:
-    return f"DELETE FROM {table} WHERE {_conditions(mark, where)}"
+def _delete_sql(table: str, where: tuple[str, ...]) -> str:
+    return f"DELETE FROM {table} WHERE {_conditions(where)}"
 
 
-def _conditions(mark: str, columns: tuple[str, ...]) -> str:
-    return " AND ".join(f"{column} = {mark}" for column in columns)
+def _conditions(columns: tuple[str, ...]) -> str:
+    return " AND ".join(f"{column} = ?" for column in columns)

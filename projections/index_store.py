@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from itertools import groupby
 from operator import itemgetter
 from datetime import datetime
@@ -83,16 +83,24 @@ def lock_position(cursor: Cursor, dialect: Dialect) -> int:
     return int(row["position"]) if row else 0
 
 
+Reader = Callable[[], AbstractContextManager[Cursor]]
+
+
 class IndexStore:
     """Reads and maintains the read models in one datastore (implements ``TokenIndex``).
 
     ``prelude`` runs first in every transaction (PostgreSQL sets its schema search path there).
+    ``reader`` opens the cursor for one query: by default a read-only transaction; PostgreSQL
+    passes an autocommit cursor, one round trip a query, its SQL schema-qualified.
     """
 
-    def __init__(self, datastore: Datastore, dialect: Dialect, prelude: str = "") -> None:
+    def __init__(
+        self, datastore: Datastore, dialect: Dialect, prelude: str = "", reader: Reader | None = None
+    ) -> None:
         self._datastore = datastore
         self.dialect = dialect
         self._prelude = prelude
+        self._reader: Reader = reader or (lambda: self.transaction(commit=False))
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
@@ -179,7 +187,7 @@ class IndexStore:
         return [UUID(row["token_id"]) for row in rows]
 
     def _query(self, sql: str, params: list[Any]) -> list[Any]:
-        with self.transaction(commit=False) as cursor:
+        with self._reader() as cursor:
             cursor.execute(self.dialect.sql(sql), params)
             return list(cursor.fetchall())
 

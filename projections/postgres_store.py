@@ -69,4 +69,5 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         return self.datastore.schema.replace('"', '""')
 
     def index_store(self) -> IndexStore:
-        return IndexStore(self.datastore, POSTGRES, prelude=self.search_path_statement())
+        return IndexStore(self.datastore, POSTGRES.in_schema(self.datastore.schema),
+                          prelude=self.search_path_statement(), reader=self.datastore.cursor)
