@@ -77,8 +77,8 @@ def set_position(cursor: Cursor, dialect: Dialect, position: int) -> None:
 def lock_position(cursor: Cursor, dialect: Dialect) -> int:
     """Take the position row's write lock, which every writer of the read models takes too,
     and read the position under it."""
-    cursor.execute(f"UPDATE {POSITION_TABLE} SET position = position WHERE name = 'indexes'")
-    cursor.execute(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'")
+    cursor.execute(dialect.sql(f"UPDATE {POSITION_TABLE} SET position = position WHERE name = 'indexes'"))
+    cursor.execute(dialect.sql(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'"))
     row = cursor.fetchone()
     return int(row["position"]) if row else 0
 
@@ -89,24 +89,19 @@ Reader = Callable[[], AbstractContextManager[Cursor]]
 class IndexStore:
     """Reads and maintains the read models in one datastore (implements ``TokenIndex``).
 
-    ``prelude`` runs first in every transaction (PostgreSQL sets its schema search path there).
-    ``reader`` opens the cursor for one query: by default a read-only transaction; PostgreSQL
+    Every statement goes through ``dialect.sql``, which qualifies table names with the store's
+    schema where it has one. ``reader`` opens the cursor for one query: by default a read-only transaction; PostgreSQL
     passes an autocommit cursor, one round trip a query, its SQL schema-qualified.
     """
 
-    def __init__(
-        self, datastore: Datastore, dialect: Dialect, prelude: str = "", reader: Reader | None = None
-    ) -> None:
+    def __init__(self, datastore: Datastore, dialect: Dialect, reader: Reader | None = None) -> None:
         self._datastore = datastore
         self.dialect = dialect
-        self._prelude = prelude
         self._reader: Reader = reader or (lambda: self.transaction(commit=False))
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
         with self._datastore.transaction(commit=commit) as cursor:
-            if self._prelude:
-                cursor.execute(self._prelude)
             yield cursor
 
     # -- maintenance ---------------------------------------------------------------------
@@ -131,8 +126,8 @@ class IndexStore:
     def clear(self) -> None:
         with self.transaction(commit=True) as cursor:
             for table in registry.tables():
-                cursor.execute(f"DELETE FROM {table}")
-            cursor.execute(f"UPDATE {POSITION_TABLE} SET position = 0 WHERE name = 'indexes'")
+                cursor.execute(self.dialect.sql(f"DELETE FROM {table}"))
+            cursor.execute(self.dialect.sql(f"UPDATE {POSITION_TABLE} SET position = 0 WHERE name = 'indexes'"))
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a read-model table, in a stable order (for verification)."""

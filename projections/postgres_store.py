@@ -16,7 +16,7 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
 
-from projections.dialect import POSTGRES
+from projections.dialect import POSTGRES, Dialect
 from projections.index_store import IndexStore, apply_events, create_statements
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
@@ -32,7 +32,8 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 with self.datastore.transaction(commit=True) as cursor:
                     cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema_name()}"')
                 super().create_table()
-                with self.index_store().transaction(commit=True) as cursor:
+                with self.datastore.transaction(commit=True) as cursor:
+                    cursor.execute(f'SET LOCAL search_path TO "{self._schema_name()}"')
                     for statement in create_statements(POSTGRES):
                         cursor.execute(statement)
             finally:
@@ -47,8 +48,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         saved_events = kwargs.get("saved_events")
         if saved_events is not None and notification_ids:
-            curs.execute(self.search_path_statement())
-            apply_events(curs, POSTGRES, saved_events, max(notification_ids))
+            apply_events(curs, self._dialect(), saved_events, max(notification_ids))
         return notification_ids
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -62,12 +62,11 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
                                 topic=row["topic"], state=bytes(row["state"])) for row in cursor.fetchall()]
 
-    def search_path_statement(self) -> str:
-        return f'SET LOCAL search_path TO "{self._schema_name()}"'
+    def _dialect(self) -> Dialect:
+        return POSTGRES.in_schema(self.datastore.schema)
 
     def _schema_name(self) -> str:
         return self.datastore.schema.replace('"', '""')
 
     def index_store(self) -> IndexStore:
-        return IndexStore(self.datastore, POSTGRES.in_schema(self.datastore.schema),
-                          prelude=self.search_path_statement(), reader=self.datastore.cursor)
+        return IndexStore(self.datastore, self._dialect(), reader=self.datastore.cursor)

@@ -253,7 +253,7 @@ def test_read_models_catch_up_on_events_they_missed(
     token = child_of(runtime.service, root)
     with runtime.index.transaction(commit=True) as c:
         for table in ("token_lookup", "accessor_index", "child_index", "projection_position"):
-            c.execute(f"DELETE FROM {table}")
+            c.execute(runtime.index.dialect.sql(f"DELETE FROM {table}"))
     assert not is_usable(runtime.service, token)
 
     restarted = bootstrap(settings)
