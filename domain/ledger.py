@@ -71,13 +71,14 @@ class TokenLedger(Application[UUID]):
         query where the recorder can (``select_events_of``), else one by one."""
         select_events_of = getattr(self.recorder, "select_events_of", None)
         if select_events_of is None:
-            return [agg for agg in map(self._get_or_none, aggregate_ids) if agg is not None]
+            return [agg for agg in map(self.get_or_none, aggregate_ids) if agg is not None]
         streams: dict[UUID, list[Any]] = {}
         for stored in select_events_of(aggregate_ids):
             streams.setdefault(stored.originator_id, []).append(self.mapper.to_domain_event(stored))
         return [_replay(streams[i]) for i in aggregate_ids if i in streams]
 
-    def _get_or_none(self, aggregate_id: UUID) -> Any:
+    def get_or_none(self, aggregate_id: UUID) -> Any:
+        """The aggregate's current state, or None if it has no events."""
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from domain.actor import SYSTEM, Actor
@@ -275,10 +274,8 @@ class TokenService:
             raise PermissionDenied(POLICY_DENIED)
 
     def _load(self, token_id: UUID) -> Token | None:
-        try:
-            return self._ledger.repository.get(token_id)
-        except AggregateNotFoundError:
-            return None
+        token: Token | None = self._ledger.get_or_none(token_id)
+        return token
 
     def _exists(self, token_id: UUID) -> bool:
         return bool(list(self._ledger.events.get(token_id, limit=1)))
