@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CreateToken:
-    """``POST auth/token/create`` and ``create-orphan``; durations are in seconds, 0 = not given."""
+    """``POST auth/token/create``, ``create-orphan`` and ``create/<role_name>``; durations are in
+    seconds, 0 = not given. ``bound_cidrs`` has no field in Vault's create call: it comes from a
+    role, or is inherited from the parent, unless a caller of the domain asks for it."""
 
     custom_id: str = ""
     policies: tuple[str, ...] | None = None
@@ -25,6 +27,7 @@ class CreateToken:
     entity_alias: str = ""
     role_name: str = ""
     orphan_endpoint: bool = False
+    bound_cidrs: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:

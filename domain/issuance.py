@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain import leases, policies
+from domain import leases, policies, role_policies
+from domain.cidrs import cidrs_within, parse_cidrs
 from domain.commands import CreateToken
 from domain.errors import InvalidRequest
 from domain.leases import TtlLimits
+from domain.role_settings import RoleSettings
 from domain.token_view import TokenView
 
 _DISPLAY_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
@@ -18,7 +20,11 @@ _DISPLAY_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
 
 @dataclass(frozen=True)
 class TokenPlan:
-    """Everything a new token will hold, decided before anything is recorded."""
+    """Everything a new token will hold, decided before anything is recorded.
+
+    ``period`` and ``explicit_max_ttl`` are the ones in force at creation: the request's, or the
+    role's where it sets them (see ``renewal_terms`` for renewals).
+    """
 
     parent_id: UUID | None
     policies: list[str]
@@ -32,49 +38,75 @@ class TokenPlan:
     period: int
     token_type: str
     warnings: list[str] = field(default_factory=list)
+    bound_cidrs: tuple[str, ...] = ()
+    role_name: str = ""
+    entity_alias: str = ""
 
 
 def plan_child_token(
-    command: CreateToken, parent: TokenView, *, sudo: bool, limits: TtlLimits, now: datetime
+    command: CreateToken,
+    parent: TokenView,
+    *,
+    sudo: bool,
+    limits: TtlLimits,
+    now: datetime,
+    role: RoleSettings | None = None,
 ) -> TokenPlan:
-    if parent.is_used_up():
-        raise InvalidRequest("parent token lookup failed: no parent found")
-    if parent.token_type == "batch":
-        raise InvalidRequest("batch tokens cannot create more tokens")
-    if parent.num_uses > 0:
-        raise InvalidRequest("restricted use token cannot generate child tokens")
-    if command.role_name:
-        raise InvalidRequest(f"unknown role {command.role_name}")  # no roles exist yet
-    token_type = _token_type(command)
+    """Vault's ``handleCreateCommon``: ``role`` is the one named by ``command.role_name``."""
+    _check_parent(parent)
+    if command.role_name and role is None:
+        raise InvalidRequest(f"unknown role {command.role_name}")
+    token_type = _token_type(command, role)
     if command.num_uses < 0:
         raise InvalidRequest("number of uses cannot be negative")
-    if command.entity_alias:
-        raise InvalidRequest("'entity_alias' is only allowed in combination with token role")
+    _check_entity_alias(command, role)
     if command.custom_id and not sudo:
         raise InvalidRequest("root or sudo privileges required to specify token id")
-    token_policies = _policies(command, parent, sudo=sudo)
-    parent_id = _parent(command, parent, sudo=sudo)
+    token_policies = _policies(command, parent, sudo=sudo, role=role)
+    if token_type == "batch" and policies.ROOT in token_policies:
+        raise InvalidRequest("batch tokens cannot be root tokens")
+    parent_id = _parent(command, parent, sudo=sudo, role=role)
+    bound_cidrs = _bound_cidrs(command, parent, role, orphan=parent_id is None)
     ttl, explicit_max_ttl, period = _durations(command, sudo=sudo)
+    explicit_max_ttl, period, warnings = _role_terms(role, token_type, explicit_max_ttl, period)
     lease = _lease(token_policies, ttl, explicit_max_ttl, period, limits, now)
-    renewable = command.renewable is not False
+    renewable = _renewable(command, role, token_type)
     if lease.ttl == 0:
         if parent.expire_at is not None:
             raise InvalidRequest("expiring root tokens cannot create non-expiring root tokens")
         renewable = False
+        bound_cidrs = ()  # Vault does not bind a root token that never expires
     return TokenPlan(
         parent_id=parent_id,
         policies=token_policies,
         meta=command.meta,
         display_name=display_name(command.display_name),
-        path=command.path,
-        num_uses=command.num_uses,
+        path=_path(command, role),
+        num_uses=_num_uses(command, role, token_type),
         renewable=renewable,
         ttl=lease.ttl,
         explicit_max_ttl=explicit_max_ttl,
         period=period,
         token_type=token_type,
-        warnings=lease.warnings,
+        warnings=[*warnings, *lease.warnings],
+        bound_cidrs=bound_cidrs,
+        role_name=role.name if role is not None else "",
+        entity_alias=command.entity_alias if role is not None else "",
     )
+
+
+def renewal_terms(
+    period: int, explicit_max_ttl: int, role: RoleSettings | None, *, role_name: str = ""
+) -> tuple[int, int]:
+    """The period and explicit max TTL a renewal applies: a token created against a role takes
+    the role's as they are now (even where its own request set others); any other token keeps
+    its own. ``role_name`` is the token's role, if any: Vault will not renew a token whose role
+    has since been deleted."""
+    if role is not None:
+        return role.token_period, role.token_explicit_max_ttl
+    if role_name:
+        raise InvalidRequest(f'original token role "{role_name}" could not be found, not renewing')
+    return period, explicit_max_ttl
 
 
 def display_name(requested: str) -> str:
@@ -93,26 +125,90 @@ def check_custom_id(custom_id: str) -> None:
         raise InvalidRequest("custom token ID cannot have a '.' in the value")
 
 
-def _token_type(command: CreateToken) -> str:
-    if command.token_type in ("", "service"):
+def _check_parent(parent: TokenView) -> None:
+    if parent.is_used_up():
+        raise InvalidRequest("parent token lookup failed: no parent found")
+    if parent.token_type == "batch":
+        raise InvalidRequest("batch tokens cannot create more tokens")
+    if parent.num_uses > 0:
+        raise InvalidRequest("restricted use token cannot generate child tokens")
+
+
+def _token_type(command: CreateToken, role: RoleSettings | None) -> str:
+    requested = command.token_type
+    if role is not None:
+        if role.token_type in ("service", "batch"):
+            requested = role.token_type
+        elif role.token_type == "default-batch":
+            requested = requested or "batch"
+        elif role.token_type not in ("default-service", "default"):
+            raise InvalidRequest(
+                f'role being used for token creation contains invalid token type "{role.token_type}"'
+            )
+    if requested in ("", "service"):
         return "service"
-    if command.token_type == "batch":
-        raise InvalidRequest("batch tokens are not supported yet")
+    if requested == "batch":
+        _check_batch_request(command)
+        return "batch"
     raise InvalidRequest("invalid 'token_type' value")
 
 
-def _policies(command: CreateToken, parent: TokenView, *, sudo: bool) -> list[str]:
-    parent_policies = policies.sanitize(parent.policies)
-    if command.policies is None:
-        chosen = list(parent_policies)
+def _check_batch_request(command: CreateToken) -> None:
+    for refused, name in (
+        (command.explicit_max_ttl != 0, "explicit_max_ttl"),
+        (command.num_uses != 0, "num_uses"),
+        (command.period != 0, "period"),
+    ):
+        if refused:
+            raise InvalidRequest(f'batch tokens cannot have "{name}" set')
+
+
+def _check_entity_alias(command: CreateToken, role: RoleSettings | None) -> None:
+    if not command.entity_alias:
+        return
+    if role is None:
+        raise InvalidRequest("'entity_alias' is only allowed in combination with token role")
+    if not role_policies.entity_alias_allowed(command.entity_alias, role):
+        raise InvalidRequest("invalid 'entity_alias' value")
+
+
+def _renewable(command: CreateToken, role: RoleSettings | None, token_type: str) -> bool:
+    if token_type == "batch" or command.renewable is False:
+        return False
+    return role is None or role.renewable
+
+
+def _num_uses(command: CreateToken, role: RoleSettings | None, token_type: str) -> int:
+    """The lower of the request's and the role's limit, 0 being no limit. A batch token keeps no
+    count (Vault drops it when it seals the token)."""
+    if token_type == "batch":
+        return 0
+    limit = role.token_num_uses if role is not None else 0
+    if limit and (command.num_uses == 0 or limit < command.num_uses):
+        return limit
+    return command.num_uses
+
+
+def _path(command: CreateToken, role: RoleSettings | None) -> str:
+    if role is None:
+        return command.path
+    path = f"auth/token/create/{role.name}"
+    return f"{path}/{role.path_suffix}" if role.path_suffix else path
+
+
+def _policies(
+    command: CreateToken, parent: TokenView, *, sudo: bool, role: RoleSettings | None
+) -> list[str]:
+    requested = command.policies or ()
+    if role is not None and role_policies.restricts_policies(role):
+        chosen = role_policies.role_policies(
+            requested,
+            no_default_policy=command.no_default_policy,
+            role=role,
+            parent_policies=parent.policies,
+        )
     else:
-        requested = policies.sanitize(command.policies)
-        if not sudo and not policies.is_subset(requested, parent_policies):
-            raise InvalidRequest("child policies must be subset of parent")
-        adds_default = sudo or policies.DEFAULT in parent_policies
-        if adds_default and not command.no_default_policy:
-            requested.append(policies.DEFAULT)
-        chosen = requested
+        chosen = _policies_without_role_lists(command, requested, parent, sudo=sudo)
     if command.no_default_policy:
         chosen = [name for name in chosen if name != policies.DEFAULT]
     chosen = policies.sanitize(chosen)
@@ -124,7 +220,28 @@ def _policies(command: CreateToken, parent: TokenView, *, sudo: bool) -> list[st
     return chosen
 
 
-def _parent(command: CreateToken, parent: TokenView, *, sudo: bool) -> UUID | None:
+def _policies_without_role_lists(
+    command: CreateToken, requested: tuple[str, ...], parent: TokenView, *, sudo: bool
+) -> list[str]:
+    """No policies asked for (an empty list included): the parent's. Otherwise a subset of the
+    parent's unless sudo; ``default`` is added for sudo, or when the parent holds it."""
+    parent_policies = policies.sanitize(parent.policies)
+    if not requested:
+        return list(parent_policies)
+    chosen = policies.sanitize(requested)
+    if not sudo and not policies.is_subset(chosen, parent_policies):
+        raise InvalidRequest("child policies must be subset of parent")
+    adds_default = sudo or policies.DEFAULT in parent_policies
+    if adds_default and not command.no_default_policy:
+        chosen.append(policies.DEFAULT)
+    return chosen
+
+
+def _parent(
+    command: CreateToken, parent: TokenView, *, sudo: bool, role: RoleSettings | None
+) -> UUID | None:
+    if role is not None:
+        return None if role.orphan else parent.token_id
     if command.orphan_endpoint:
         return None
     if command.no_parent:
@@ -132,6 +249,25 @@ def _parent(command: CreateToken, parent: TokenView, *, sudo: bool) -> UUID | No
             raise InvalidRequest("root or sudo privileges required to create orphan token")
         return None
     return parent.token_id
+
+
+def _bound_cidrs(
+    command: CreateToken, parent: TokenView, role: RoleSettings | None, *, orphan: bool
+) -> tuple[str, ...]:
+    """The role's blocks where it has some; else those asked for (within the parent's, if it is
+    bound); else, for a child made without a role, its parent's."""
+    if role is not None and role.token_bound_cidrs:
+        return role.token_bound_cidrs
+    inherited = parent.bound_cidrs if role is None and not orphan else ()
+    if not command.bound_cidrs:
+        return inherited
+    try:
+        requested = parse_cidrs(command.bound_cidrs)
+    except InvalidRequest as error:
+        raise InvalidRequest(f"error parsing bound_cidrs: {error}") from None
+    if inherited and not cidrs_within(requested, inherited):
+        raise InvalidRequest("bound_cidrs must lie within the parent token's bound CIDRs")
+    return requested
 
 
 def _durations(command: CreateToken, *, sudo: bool) -> tuple[int, int, int]:
@@ -149,6 +285,34 @@ def _durations(command: CreateToken, *, sudo: bool) -> tuple[int, int, int]:
             raise InvalidRequest("lease must be positive")
         ttl = command.lease
     return ttl, command.explicit_max_ttl, command.period
+
+
+def _role_terms(
+    role: RoleSettings | None, token_type: str, explicit_max_ttl: int, period: int
+) -> tuple[int, int, list[str]]:
+    """Where both the request and the role set a period or explicit max TTL, the lesser wins."""
+    warnings: list[str] = []
+    if role is None or token_type == "batch":
+        return explicit_max_ttl, period, warnings
+    if role.token_explicit_max_ttl:
+        if explicit_max_ttl:
+            explicit_max_ttl = min(explicit_max_ttl, role.token_explicit_max_ttl)
+            warnings.append(
+                "Explicit max TTL specified both during creation call and in role; "
+                f"using the lesser value of {explicit_max_ttl} seconds"
+            )
+        else:
+            explicit_max_ttl = role.token_explicit_max_ttl
+    if role.token_period:
+        if period:
+            period = min(period, role.token_period)
+            warnings.append(
+                "Period specified both during creation call and in role; "
+                f"using the lesser value of {period} seconds"
+            )
+        else:
+            period = role.token_period
+    return explicit_max_ttl, period, warnings
 
 
 def _lease(

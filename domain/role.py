@@ -1,0 +1,123 @@
+"""The Role aggregate: a token role's history of writes and deletions.
+
+Every write is a ``RoleWritten`` holding the whole role (the first is a ``RoleCreated``, which is a
+``RoleWritten`` too); a deleted role may be written again, continuing the same aggregate. Every event
+names the role's namespace and name, so a read model needs nothing else. Event class names and
+module are part of the stored topic: renaming one breaks old ledgers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.actor import Actor
+from domain.role_settings import RoleSettings
+
+
+class RoleWritten(Aggregate.Event):
+    """Lists are stored as ``list[str]``: JSON gives back lists, whatever went in."""
+
+    namespace: str
+    name: str
+    allowed_policies: list[str]
+    disallowed_policies: list[str]
+    allowed_policies_glob: list[str]
+    disallowed_policies_glob: list[str]
+    orphan: bool
+    renewable: bool
+    path_suffix: str
+    allowed_entity_aliases: list[str]
+    token_type: str
+    token_period: int
+    token_explicit_max_ttl: int
+    token_bound_cidrs: list[str]
+    token_no_default_policy: bool
+    token_num_uses: int
+    period: int
+    explicit_max_ttl: int
+    bound_cidrs: list[str]
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, role: "RoleState") -> None:
+        role.current = _settings_of(self)
+
+
+class RoleCreated(RoleWritten, Aggregate.Created):
+    """The first ``RoleWritten`` of a role: it also brings the aggregate into being."""
+
+
+class RoleDeleted(Aggregate.Event):
+    namespace: str
+    name: str
+    actor_accessor: str
+    remote_addr: str
+
+    def apply(self, role: "RoleState") -> None:
+        role.current = None
+
+
+class RoleState(Protocol):
+    current: RoleSettings | None
+
+
+class Role(Aggregate):
+    def __init__(self, namespace: str, name: str) -> None:
+        self.namespace = namespace
+        self.name = name
+        self.current: RoleSettings | None = None
+
+    @classmethod
+    def create(
+        cls, id: UUID, settings: RoleSettings, now: datetime, actor: Actor, namespace: str = ""  # noqa: A002
+    ) -> Role:
+        """``namespace`` is "" for the root namespace."""
+        return cls._create(
+            RoleCreated, id=id, timestamp=now, **_event_fields(namespace, settings, actor)
+        )
+
+    @property
+    def settings(self) -> RoleSettings | None:
+        """The role as last written, or None once deleted."""
+        return self.current
+
+    def write(self, settings: RoleSettings, now: datetime, actor: Actor) -> None:
+        """Replace the role's settings (re-creating it if it was deleted)."""
+        if settings.name != self.name:
+            raise ValueError(f"role {self.name!r} cannot be written as {settings.name!r}")
+        self.trigger_event(RoleWritten, timestamp=now, **_event_fields(self.namespace, settings, actor))
+
+    def delete(self, now: datetime, actor: Actor) -> None:
+        """Deleting a role that is already gone records nothing (Vault answers 204 all the same)."""
+        if self.current is not None:
+            self.trigger_event(
+                RoleDeleted, timestamp=now, namespace=self.namespace, name=self.name,
+                actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
+            )
+
+
+_SETTINGS_FIELDS = tuple(field.name for field in fields(RoleSettings))
+
+
+def _event_fields(namespace: str, settings: RoleSettings, actor: Actor) -> dict[str, Any]:
+    values = {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in asdict(settings).items()
+    }
+    return {
+        "namespace": namespace, **values,
+        "actor_accessor": actor.accessor, "remote_addr": actor.remote_addr,
+    }
+
+
+def _settings_of(event: RoleWritten) -> RoleSettings:
+    values: dict[str, Any] = {}
+    for key in _SETTINGS_FIELDS:
+        value = getattr(event, key)
+        values[key] = tuple(value) if isinstance(value, list) else value
+    return RoleSettings(**values)
