@@ -42,6 +42,9 @@ class Token(Aggregate):
         period: int,
         token_type: str,
         entity_alias: str,
+        namespace: str = "",
+        bound_cidrs: list[str] | None = None,
+        role_name: str = "",
     ) -> None:
         self.accessor = accessor
         self.parent_id = parent_id
@@ -59,12 +62,16 @@ class Token(Aggregate):
         self.period = period
         self.token_type = token_type
         self.entity_alias = entity_alias
+        self.namespace = namespace
+        self.bound_cidrs = list(bound_cidrs or ())
+        self.role_name = role_name
         self.last_renewal_time: datetime | None = None
         self.status = "live"
 
     @classmethod
     def issue(
-        cls, token_id: UUID, accessor: str, plan: TokenPlan, now: datetime, actor: Actor
+        cls, token_id: UUID, accessor: str, plan: TokenPlan, now: datetime, actor: Actor,
+        namespace: str = "",
     ) -> Token:
         return cls._create(
             TokenCreated,
@@ -83,9 +90,12 @@ class Token(Aggregate):
             explicit_max_ttl=plan.explicit_max_ttl,
             period=plan.period,
             token_type=plan.token_type,
-            entity_alias="",
+            entity_alias=plan.entity_alias,
             actor_accessor=actor.accessor,
             remote_addr=actor.remote_addr,
+            namespace=namespace,
+            bound_cidrs=list(plan.bound_cidrs),
+            role_name=plan.role_name,
         )
 
     @property
@@ -108,7 +118,10 @@ class Token(Aggregate):
             remote_addr=actor.remote_addr,
         )
 
-    def renew(self, increment: int, now: datetime, actor: Actor, limits: TtlLimits) -> Lease:
+    def renew(self, increment: int, now: datetime, actor: Actor, limits: TtlLimits, *,
+              period: int | None = None, explicit_max_ttl: int | None = None) -> Lease:
+        """``period`` and ``explicit_max_ttl``, where given, replace the token's own: a role's
+        current terms apply to its tokens at their next renewal."""
         if not self.is_live or self.uses_left == 0:
             raise InvalidRequest("token not found")
         if self.token_type == "batch":
@@ -124,8 +137,8 @@ class Token(Aggregate):
             now=now,
             issued=self._created_on,
             requested_ttl=increment if increment > 0 else self.ttl,
-            period=self.period,
-            explicit_max_ttl=self.explicit_max_ttl,
+            period=self.period if period is None else period,
+            explicit_max_ttl=self.explicit_max_ttl if explicit_max_ttl is None else explicit_max_ttl,
         )
         self.trigger_event(
             TokenRenewed,
@@ -183,4 +196,7 @@ class Token(Aggregate):
             token_type=self.token_type,
             entity_alias=self.entity_alias,
             last_renewal_time=self.last_renewal_time,
+            namespace=self.namespace,
+            bound_cidrs=tuple(self.bound_cidrs),
+            role_name=self.role_name,
         )

@@ -29,6 +29,10 @@ class TokenCreated(Aggregate.Created):
     entity_alias: str
     actor_accessor: str
     remote_addr: str
+    # Added after the first release: events recorded before them read as these defaults.
+    namespace: str = ""
+    bound_cidrs: list[str] | None = None
+    role_name: str = ""
 
 
 class TokenUsed(Aggregate.Event):

@@ -28,6 +28,9 @@ class TokenView:
     token_type: str
     entity_alias: str
     last_renewal_time: datetime | None
+    namespace: str = ""
+    bound_cidrs: tuple[str, ...] = ()
+    role_name: str = ""
 
     @property
     def is_root(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from projections.writes import Delete, Insert, Update, Write
+from projections.writes import Delete, Insert, Update, Upsert, Write
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Dialect:
     def render(self, write: Write) -> tuple[str, list[Any]]:
         if isinstance(write, Insert):
             return self.sql(_insert_sql(write.table, tuple(write.row))), list(write.row.values())
+        if isinstance(write, Upsert):
+            sql = _upsert_sql(write.table, tuple(write.key), tuple(write.values))
+            return self.sql(sql), [*write.key.values(), *write.values.values()]
         if isinstance(write, Update):
             sql = _update_sql(write.table, tuple(write.values), tuple(write.where))
             return self.sql(sql), [*write.values.values(), *write.where.values()]
@@ -59,6 +62,15 @@ POSTGRES = Dialect(name="postgres", mark="%s", bytes_type="BYTEA", greatest="GRE
 @lru_cache(maxsize=256)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+@lru_cache(maxsize=256)
+def _upsert_sql(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    if not columns:
+        return f"{_insert_sql(table, key)} ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
+    return (f"{_insert_sql(table, key + columns)} "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}")
 
 
 @lru_cache(maxsize=256)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import groupby
 from operator import itemgetter
 from datetime import datetime
@@ -36,16 +36,36 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-def create_statements(dialect: Dialect) -> list[str]:
-    return [
-        *registry.create_statements(),
-        f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} "
-        "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-        f"INSERT INTO {POSITION_TABLE} (name, position) VALUES ('indexes', 0) "
-        "ON CONFLICT (name) DO NOTHING",
+READ_MODEL_VERSION = 2  # bump whenever a read model's tables change: they are rebuilt at start
+_VERSION_ROW = "read-model-version"
+
+
+def prepare_read_models(cursor: Cursor, dialect: Dialect) -> None:
+    """Create the read models' tables, first dropping any of an older shape (and rewinding the
+    position, so the catch-up at start rebuilds them from the log). Run it under the store's
+    DDL lock: it reads, then changes, the tables."""
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+    )
+    cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} "
-        f"(name TEXT PRIMARY KEY, material {dialect.bytes_type} NOT NULL)",
-    ]
+        f"(name TEXT PRIMARY KEY, material {dialect.bytes_type} NOT NULL)"
+    )
+    cursor.execute(dialect.sql(f"SELECT position FROM {POSITION_TABLE} WHERE name = ?"), (_VERSION_ROW,))
+    row = cursor.fetchone()
+    if row is None or int(row["position"]) != READ_MODEL_VERSION:
+        for table in registry.tables():
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for name, value in (("indexes", 0), (_VERSION_ROW, READ_MODEL_VERSION)):
+            cursor.execute(
+                dialect.sql(
+                    f"INSERT INTO {POSITION_TABLE} (name, position) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+                ),
+                (name, value),
+            )
+    for statement in registry.create_statements():
+        cursor.execute(statement)
 
 
 def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], position: int) -> None:
@@ -94,10 +114,20 @@ class IndexStore:
     passes an autocommit cursor, one round trip a query, its SQL schema-qualified.
     """
 
-    def __init__(self, datastore: Datastore, dialect: Dialect, reader: Reader | None = None) -> None:
+    def __init__(self, datastore: Datastore, dialect: Dialect, reader: Reader | None = None,
+                 writers: AbstractContextManager[None] | None = None) -> None:
         self._datastore = datastore
         self.dialect = dialect
         self._reader: Reader = reader or (lambda: self.transaction(commit=False))
+        self._writers = writers
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Cursor]:
+        """A write transaction no save can interleave with: it holds the position row's lock,
+        which every save takes (and, for SQLite, the writers' file lock first)."""
+        with self._writers or nullcontext(), self.transaction(commit=True) as cursor:
+            lock_position(cursor, self.dialect)
+            yield cursor
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
@@ -108,8 +138,7 @@ class IndexStore:
 
     def create_tables(self) -> None:
         with self.transaction(commit=True) as cursor:
-            for statement in create_statements(self.dialect):
-                cursor.execute(statement)
+            prepare_read_models(cursor, self.dialect)
 
     def position(self) -> int:
         rows = self._query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
@@ -132,6 +161,11 @@ class IndexStore:
     def rows(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a read-model table, in a stable order (for verification)."""
         return [tuple(dict(row).values()) for row in self._query(f"SELECT * FROM {table} ORDER BY 1, 2", [])]
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names, read off one of its rows (none if it has no rows)."""
+        rows = self._query(f"SELECT * FROM {table} LIMIT 1", [])
+        return list(dict(rows[0]).keys()) if rows else []
 
     def ensure_key(self, name: str) -> bytes:
         """The store's secret key of that name, created on first use (the first writer wins)."""
@@ -165,14 +199,24 @@ class IndexStore:
             children.extend(UUID(row["child_id"]) for row in rows)
         return children
 
-    def accessors(self, after: str | None = None, limit: int | None = None) -> list[str]:
-        sql, params = "SELECT accessor FROM accessor_index", list[Any]()
+    def accessors(self, after: str | None = None, limit: int | None = None, namespace: str = "") -> list[str]:
+        sql, params = "SELECT accessor FROM accessor_index WHERE namespace = ?", list[Any]([namespace])
         if after is not None:
-            sql, params = sql + " WHERE accessor > ?", [after]
+            sql, params = sql + " AND accessor > ?", [*params, after]
         sql += " ORDER BY accessor"
         if limit is not None:
             sql, params = sql + " LIMIT ?", [*params, limit]
         return [row["accessor"] for row in self._query(sql, params)]
+
+    def created_under(self, namespace: str, path: str) -> list[UUID]:
+        """The path itself, or below it: ``/`` sorts just before ``0``, so one range scan of the
+        (namespace, path) index finds ``path/...`` without matching ``path2``."""
+        rows = self._query(
+            "SELECT token_id FROM token_lookup WHERE namespace = ? "
+            "AND (path = ? OR (path >= ? AND path < ?))",
+            [namespace, path, path + "/", path + "0"],
+        )
+        return [UUID(row["token_id"]) for row in rows]
 
     def expired(self, now: datetime, limit: int) -> list[UUID]:
         rows = self._query(
@@ -180,6 +224,26 @@ class IndexStore:
             [to_epoch_us(now), limit],
         )
         return [UUID(row["token_id"]) for row in rows]
+
+    # -- PolicyIndex ---------------------------------------------------------------------
+
+    def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
+        if not names:
+            return {}
+        marks = ", ".join("?" * len(names))
+        rows = self._query(f"SELECT name, text FROM acl_policies WHERE namespace = ? AND name IN ({marks})",
+                           [namespace, *names])
+        return {row["name"]: row["text"] for row in rows}
+
+    def policy_names(self, namespace: str) -> list[str]:
+        rows = self._query("SELECT name FROM acl_policies WHERE namespace = ? ORDER BY name", [namespace])
+        return [row["name"] for row in rows]
+
+    # -- RoleIndex -----------------------------------------------------------------------
+
+    def role_names(self, namespace: str) -> list[str]:
+        rows = self._query("SELECT name FROM token_roles WHERE namespace = ? ORDER BY name", [namespace])
+        return [row["name"] for row in rows]
 
     def _query(self, sql: str, params: list[Any]) -> list[Any]:
         with self._reader() as cursor:
@@ -208,6 +272,9 @@ def _view(row: Any) -> TokenView:
         token_type=row["token_type"],
         entity_alias=row["entity_alias"],
         last_renewal_time=_instant(row["last_renewal_us"]),
+        namespace=row["namespace"],
+        bound_cidrs=tuple(json.loads(row["bound_cidrs"])),
+        role_name=row["role_name"],
     )
 
 

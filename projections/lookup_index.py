@@ -27,8 +27,10 @@ class LookupIndex(IndexProjection):
         "num_uses INTEGER NOT NULL, uses_left INTEGER, renewable INTEGER NOT NULL, "
         "issue_time_us BIGINT NOT NULL, creation_ttl INTEGER NOT NULL, ttl INTEGER NOT NULL, "
         "expire_at_us BIGINT, explicit_max_ttl INTEGER NOT NULL, period INTEGER NOT NULL, "
-        "token_type TEXT NOT NULL, entity_alias TEXT NOT NULL, last_renewal_us BIGINT)",
+        "token_type TEXT NOT NULL, entity_alias TEXT NOT NULL, last_renewal_us BIGINT, "
+        "namespace TEXT NOT NULL, bound_cidrs TEXT NOT NULL, role_name TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_expiry ON {TABLE} (expire_at_us)",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_path ON {TABLE} (namespace, path)",
     )
 
     handlers = {
@@ -57,6 +59,9 @@ class LookupIndex(IndexProjection):
             "token_type": event.token_type,
             "entity_alias": event.entity_alias,
             "last_renewal_us": None,
+            "namespace": event.namespace,
+            "bound_cidrs": json.dumps(event.bound_cidrs or []),
+            "role_name": event.role_name,
         }
         return [Insert(TABLE, row)]
 

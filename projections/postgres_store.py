@@ -17,7 +17,7 @@ from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
 
 from projections.dialect import POSTGRES, Dialect
-from projections.index_store import IndexStore, apply_events, create_statements
+from projections.index_store import IndexStore, apply_events, prepare_read_models
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
 
@@ -34,8 +34,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 super().create_table()
                 with self.datastore.transaction(commit=True) as cursor:
                     cursor.execute(f'SET LOCAL search_path TO "{self._schema_name()}"')
-                    for statement in create_statements(POSTGRES):
-                        cursor.execute(statement)
+                    prepare_read_models(cursor, POSTGRES)
             finally:
                 lock_holder.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 

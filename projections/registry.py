@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from projections.accessor_index import AccessorIndex
 from projections.child_index import ChildIndex
 from projections.lookup_index import LookupIndex
+from projections.policy_index import PolicyIndex
+from projections.role_index import RoleIndex
 from projections.writes import IndexProjection, Write
 
-PROJECTIONS: tuple[IndexProjection, ...] = (LookupIndex(), AccessorIndex(), ChildIndex())
+PROJECTIONS: tuple[IndexProjection, ...] = (
+    LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(),
+)
 
 
 def writes_for(events: Iterable[object]) -> list[Write]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
 from projections import registry
 from projections.dialect import SQLITE
-from projections.index_store import IndexStore
+from domain.tidy import IndexRepair
+from projections.index_store import Cursor, IndexStore
 
 BATCH_SIZE = 1000
 Progress = Callable[[int], None]
@@ -42,12 +46,7 @@ def rebuild(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
 
 def verify(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) -> list[str]:
     """Rebuild the read models from the log into scratch tables and list how the live ones differ."""
-    name = f"file:verify-{id(store)}?mode=memory&cache=shared"
-    keep_alive = sqlite3.connect(name, uri=True)
-    datastore = SQLiteDatastore(name)
-    scratch = IndexStore(datastore, SQLITE)
-    try:
-        scratch.create_tables()
+    with _scratch_store(store) as scratch:
         catch_up(app, scratch, batch_size)
         differences = []
         for table in registry.tables():
@@ -55,6 +54,48 @@ def verify(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) ->
             differences += [f"{table}: unexpected row {row}" for row in sorted(live - rebuilt, key=repr)]
             differences += [f"{table}: missing row {row}" for row in sorted(rebuilt - live, key=repr)]
         return differences
+
+
+def repair(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) -> IndexRepair:
+    """Make the live read models equal to a fresh replay of the log, while servers run.
+
+    The replay runs first, unlocked; then, holding the lock every save takes, the replay catches
+    up the last events and each table that differs is rewritten from it in one transaction.
+    """
+    with _scratch_store(store) as scratch:
+        catch_up(app, scratch, batch_size)
+        removed, added, tables = 0, 0, []
+        with store.exclusive() as cursor:
+            catch_up(app, scratch, batch_size)
+            for table in registry.tables():
+                live, rebuilt = set(store.rows(table)), set(scratch.rows(table))
+                if live == rebuilt:
+                    continue
+                removed, added = removed + len(live - rebuilt), added + len(rebuilt - live)
+                tables.append(table)
+                _rewrite(cursor, store, table, scratch.columns(table), sorted(rebuilt, key=repr))
+        return IndexRepair(rows_removed=removed, rows_added=added, tables=tables)
+
+
+def _rewrite(cursor: Cursor, store: IndexStore, table: str, columns: list[str],
+             rows: list[tuple[Any, ...]]) -> None:
+    cursor.execute(store.dialect.sql(f"DELETE FROM {table}"))
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(store.dialect.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"),
+                           [list(row) for row in rows])
+
+
+@contextmanager
+def _scratch_store(store: IndexStore) -> Iterator[IndexStore]:
+    """Empty read-model tables in a private in-memory SQLite database."""
+    name = f"file:scratch-{id(store)}-{threading.get_ident()}?mode=memory&cache=shared"
+    keep_alive = sqlite3.connect(name, uri=True)
+    datastore = SQLiteDatastore(name)
+    try:
+        scratch = IndexStore(datastore, SQLITE)
+        scratch.create_tables()
+        yield scratch
     finally:
         datastore.close()
         keep_alive.close()

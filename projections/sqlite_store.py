@@ -10,7 +10,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from projections.dialect import SQLITE
-from projections.index_store import IndexStore, apply_events, create_statements
+from projections.index_store import IndexStore, apply_events, prepare_read_models
 from projections.writer_lock import WriterLock
 
 
@@ -42,8 +42,10 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             return [StoredEvent(originator_id=UUID(row[0]), originator_version=row[1], topic=row[2],
                                 state=row[3]) for row in c.fetchall()]
 
-    def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *create_statements(SQLITE)]
+    def create_table(self) -> None:
+        super().create_table()
+        with self._writers, self.datastore.transaction(commit=True) as cursor:
+            prepare_read_models(cursor, SQLITE)
 
     def _insert_events(
         self,
@@ -58,4 +60,4 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         return notification_ids
 
     def index_store(self) -> IndexStore:
-        return IndexStore(self.datastore, SQLITE)
+        return IndexStore(self.datastore, SQLITE, writers=self._writers)

@@ -16,6 +16,15 @@ class Insert:
 
 
 @dataclass(frozen=True)
+class Upsert:
+    """A row keyed by ``key``: inserted, or its ``values`` replaced if the key exists."""
+
+    table: str
+    key: Mapping[str, Any]
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Update:
     table: str
     where: Mapping[str, Any]
@@ -28,7 +37,7 @@ class Delete:
     where: Mapping[str, Any]
 
 
-Write = Insert | Update | Delete
+Write = Insert | Upsert | Update | Delete
 
 
 class IndexProjection:

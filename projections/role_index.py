@@ -1,0 +1,24 @@
+"""(namespace, role name) for every role that exists, in name order for listing."""
+
+from __future__ import annotations
+
+from domain.role import RoleCreated, RoleDeleted, RoleWritten
+from projections.writes import Delete, IndexProjection, Upsert, Write
+
+TABLE = "token_roles"
+
+
+class RoleIndex(IndexProjection):
+    tables = (TABLE,)
+    create_statements = (
+        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        "namespace TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (namespace, name))",
+    )
+
+    handlers = {RoleCreated: "written", RoleWritten: "written", RoleDeleted: "deleted"}
+
+    def written(self, event: RoleWritten) -> list[Write]:
+        return [Upsert(TABLE, {"namespace": event.namespace, "name": event.name}, {})]
+
+    def deleted(self, event: RoleDeleted) -> list[Write]:
+        return [Delete(TABLE, {"namespace": event.namespace, "name": event.name})]
