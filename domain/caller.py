@@ -10,11 +10,15 @@ from domain.token_view import TokenView
 
 @dataclass(frozen=True)
 class Caller:
+    """``namespace`` is the one the request addresses (the token's own, or, for a token of the
+    root namespace, any); ``sudo`` whether its policies grant sudo on the request's path."""
+
     view: TokenView
     raw_token: str
     actor: Actor
+    namespace: str = ""
+    sudo: bool = False
 
     @property
     def is_sudo(self) -> bool:
-        """Root holds sudo on every path; policy-granted sudo comes with ACL policies."""
-        return self.view.is_root
+        return self.sudo

@@ -14,8 +14,9 @@ _UNIT_SECONDS: dict[str, Decimal] = {
     "m": Decimal(60),
     "h": Decimal(3600),
     "d": Decimal(86400),
+    "y": Decimal(365 * 86400),
 }
-_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|y)")
 
 
 class DurationError(ValueError):

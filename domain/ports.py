@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.role_settings import RoleSettings
 from domain.token_view import TokenView
 
 
@@ -20,11 +21,32 @@ class TokenIndex(Protocol):
     def children_of(self, parent_ids: Sequence[UUID]) -> list[UUID]:
         """IDs of the live tokens whose parent is one of ``parent_ids``."""
 
-    def accessors(self, after: str | None = None, limit: int | None = None) -> list[str]:
-        """Live accessors in ascending order, starting after ``after``."""
+    def accessors(self, after: str | None = None, limit: int | None = None, namespace: str = "") -> list[str]:
+        """Live accessors of the namespace in ascending order, starting after ``after``."""
+
+    def created_under(self, namespace: str, path: str) -> list[UUID]:
+        """IDs of the namespace's live tokens created at ``path`` or a path below it."""
 
     def expired(self, now: datetime, limit: int) -> list[UUID]:
         """IDs of live tokens whose expiry time has passed, soonest first."""
 
     def position(self) -> int:
         """The log position of the last event the read models reflect."""
+
+
+class PolicyIndex(Protocol):
+    def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
+        """The text of each named policy that exists in the namespace."""
+
+    def policy_names(self, namespace: str) -> list[str]:
+        """Every policy written in the namespace, in name order."""
+
+
+class RoleLookup(Protocol):
+    def settings(self, namespace: str, name: str) -> RoleSettings | None:
+        """The role as it is now, or None if there is no such role in the namespace."""
+
+
+class RoleIndex(Protocol):
+    def role_names(self, namespace: str) -> list[str]:
+        """Every role of the namespace, in name order."""

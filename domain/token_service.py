@@ -9,23 +9,37 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from domain.actor import SYSTEM, Actor
+from domain.batch_tokens import BatchTokenCodec, BatchTokenRecord
 from domain.caller import Caller
+from domain.cidrs import address_allowed
 from domain.clock import Clock
 from domain.commands import CreateToken
 from domain.errors import ConcurrentUpdate, InvalidRequest, PermissionDenied
-from domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token
+from domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token, renewal_terms
 from domain.leases import Lease, TtlLimits
-from domain import policies
 from domain.ledger import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup, TokenLedger
-from domain.ports import TokenIndex
+from domain.namespaces import policy_path, token_value_in
+from domain.policy_service import PolicyService
+from domain.ports import RoleLookup, TokenIndex
 from domain.revocation import SubtreeRevoker
 from domain.token import Token
+from domain.token_resolver import TokenResolver
 from domain.token_secrets import TokenHasher, new_accessor, new_service_token
 from domain.token_view import TokenView
 
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
 MAX_ATTEMPTS = 20
 EXPIRY_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a request asks to do, for the caller's policies to decide: the Vault path (without
+    the namespace), the ACL operation, and the namespace the request addresses."""
+
+    path: str
+    operation: str
+    namespace: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,12 +63,20 @@ class TokenService:
         hasher: TokenHasher,
         clock: Clock,
         limits: TtlLimits,
+        *,
+        policies: PolicyService,
+        roles: RoleLookup,
+        batch: BatchTokenCodec,
     ) -> None:
         self._ledger = ledger
         self._index = index
         self._hasher = hasher
         self._clock = clock
         self._limits = limits
+        self._policies = policies
+        self._roles = roles
+        self._batch = batch
+        self._tokens = TokenResolver(index, hasher, batch, clock)
         self._revoker = SubtreeRevoker(ledger, index)
 
     # -- setting up a store --------------------------------------------------------------
@@ -77,17 +99,34 @@ class TokenService:
 
     # -- authentication ------------------------------------------------------------------
 
-    def authenticate(self, raw_token: str | None, remote_addr: str) -> Caller:
-        """The live token behind a request, with one of its uses spent if it has a limit."""
+    def authenticate(self, raw_token: str | None, remote_addr: str, access: Access | None = None) -> Caller:
+        """The live token behind a request, allowed by its policies to do what ``access`` asks,
+        with one of its uses spent if it has a limit (a refused request spends none).
+
+        Without ``access`` (an in-process caller that did its own authorisation) no policy is
+        checked, and only a root token holds sudo.
+        """
         if not raw_token:
             raise PermissionDenied()
-        view = self._live_view(raw_token)
-        if view is None:
+        view = self._tokens.live(raw_token)
+        if view is None or not address_allowed(view.bound_cidrs, remote_addr):
             raise PermissionDenied()
+        sudo = self._authorise(view, access) if access is not None else view.is_root
         actor = Actor(view.accessor, remote_addr)
         if view.uses_left is not None:
             view = self._spend_use(view.token_id, actor)
-        return Caller(view=view, raw_token=raw_token, actor=actor)
+        namespace = view.namespace if access is None else access.namespace
+        return Caller(view=view, raw_token=raw_token, actor=actor, namespace=namespace, sudo=sudo)
+
+    def _authorise(self, view: TokenView, access: Access) -> bool:
+        """Whether the token holds sudo on the path; raises if its policies refuse the request."""
+        path = policy_path(view.namespace, access.namespace, access.path)
+        if path is None:
+            raise PermissionDenied()
+        decision = self._policies.decide(view.namespace, view.policies, path, access.operation)
+        if not decision.allowed:
+            raise PermissionDenied(POLICY_DENIED)
+        return decision.sudo
 
     def settle(self, caller: Caller) -> None:
         """After the request: a token whose last use it was is revoked, with its subtree."""
@@ -122,41 +161,61 @@ class TokenService:
 
     # -- queries -------------------------------------------------------------------------
 
-    def lookup(self, raw_token: str) -> TokenView:
+    def lookup(self, raw_token: str, namespace: str = "") -> TokenView:
         if not raw_token:
             raise InvalidRequest("missing token ID")
-        view = self._live_view(raw_token)
+        view = self._tokens.live(raw_token, namespace)
         if view is None:
             raise PermissionDenied("bad token")
         return view
 
-    def lookup_accessor(self, accessor: str) -> TokenView:
-        return self._view_for_accessor(accessor)
+    def lookup_accessor(self, accessor: str, namespace: str = "") -> TokenView:
+        return self._view_for_accessor(accessor, namespace)
 
     def list_accessors(self, caller: Caller, after: str | None = None, limit: int | None = None) -> list[str]:
         self._require_sudo(caller)
-        return self._index.accessors(after=after, limit=limit)
+        return self._index.accessors(after=after, limit=limit, namespace=caller.namespace)
 
     # -- creation ------------------------------------------------------------------------
 
-    def create(self, caller: Caller, command: CreateToken) -> IssuedToken:
+    def create(self, caller: Caller, command: CreateToken, *, finite_only: bool = False) -> IssuedToken:
+        """Issue a child of the caller's token (or an orphan) in the caller's namespace;
+        ``finite_only`` refuses a token that would never expire."""
         now = self._clock.now()
-        plan = plan_child_token(command, caller.view, sudo=caller.is_sudo, limits=self._limits, now=now)
+        role = self._roles.settings(caller.namespace, command.role_name) if command.role_name else None
+        plan = plan_child_token(command, caller.view, sudo=caller.is_sudo, limits=self._limits, now=now,
+                                role=role)
+        if finite_only and plan.ttl == 0:
+            raise InvalidRequest("Infinite tokens are not allowed")
         if command.custom_id:
             check_custom_id(command.custom_id)
-        raw = command.custom_id or new_service_token()
+        warnings = [*plan.warnings, *self._missing_policy_warnings(caller.namespace, plan.policies)]
+        if plan.token_type == "batch":
+            return self._issue_batch(caller, plan, now, warnings)
+        raw = token_value_in(caller.namespace, command.custom_id or new_service_token())
         token_id = self._hasher.token_id(raw)
-        token = self._save_new(token_id, plan, now, caller.actor, custom=bool(command.custom_id))
+        token = self._save_new(token_id, plan, now, caller, custom=bool(command.custom_id))
         if plan.parent_id is not None and self._index.find(plan.parent_id) is None:
             self._revoker.revoke(token_id, now=self._clock.now(), actor=caller.actor,
                                  reason="parent revoked during creation")
             raise InvalidRequest("parent token not found")
-        warnings = [*plan.warnings, *_missing_policy_warnings(plan.policies)]
         return IssuedToken(client_token=raw, view=token.view(), warnings=warnings)
 
-    def _save_new(self, token_id: UUID, plan: TokenPlan, now: datetime, actor: Actor, *, custom: bool) -> Token:
+    def _issue_batch(self, caller: Caller, plan: TokenPlan, now: datetime, warnings: list[str]) -> IssuedToken:
+        """Sealed, not stored; only the record of its issuance goes into the ledger."""
+        raw = self._batch.seal(plan, caller.namespace, now)
+        token_id = self._hasher.token_id(raw)
+        self._ledger.save(BatchTokenRecord.issue(token_id, plan, caller.namespace, now, caller.actor))
+        view = self._batch.open(raw, token_id)
+        assert view is not None
+        return IssuedToken(client_token=raw, view=view, warnings=warnings)
+
+    def _missing_policy_warnings(self, namespace: str, names: list[str]) -> list[str]:
+        return [f'Policy "{name}" does not exist' for name in self._policies.missing(namespace, names)]
+
+    def _save_new(self, token_id: UUID, plan: TokenPlan, now: datetime, caller: Caller, *, custom: bool) -> Token:
         for _ in range(MAX_ATTEMPTS):
-            token = Token.issue(token_id, new_accessor(), plan, now, actor)
+            token = Token.issue(token_id, new_accessor(), plan, now, caller.actor, caller.namespace)
             try:
                 self._ledger.save(token)
             except IntegrityError:
@@ -173,26 +232,32 @@ class TokenService:
     def renew(self, caller: Caller, raw_token: str, increment: int) -> Renewal:
         if not raw_token:
             raise InvalidRequest("missing token ID")
-        view = self._live_view(raw_token)
+        view = self._tokens.live(raw_token, caller.namespace)
         if view is None:
             raise InvalidRequest("token not found")
-        return self._renew(view.token_id, increment, caller.actor)
+        return self._renew(view, increment, caller.actor)
 
     def renew_self(self, caller: Caller, increment: int) -> Renewal:
-        return self._renew(caller.view.token_id, increment, caller.actor)
+        return self._renew(caller.view, increment, caller.actor)
 
     def renew_accessor(self, caller: Caller, accessor: str, increment: int) -> Renewal:
-        view = self._view_for_accessor(accessor)
-        return self._renew(view.token_id, increment, caller.actor)
+        view = self._view_for_accessor(accessor, caller.namespace)
+        return self._renew(view, increment, caller.actor)
 
-    def _renew(self, token_id: UUID, increment: int, actor: Actor) -> Renewal:
+    def _renew(self, view: TokenView, increment: int, actor: Actor) -> Renewal:
+        if view.token_type == "batch":
+            raise InvalidRequest("batch tokens cannot be renewed")
         if increment < 0:
             raise InvalidRequest("increment must be positive")
+        role = self._roles.settings(view.namespace, view.role_name) if view.role_name else None
         for _ in range(MAX_ATTEMPTS):
-            token = self._load(token_id)
+            token = self._load(view.token_id)
             if token is None or not token.is_live or token.view().has_expired(self._clock.now()):
                 raise InvalidRequest("token not found")
-            lease = token.renew(increment, self._clock.now(), actor, self._limits)
+            period, explicit_max_ttl = renewal_terms(token.period, token.explicit_max_ttl, role,
+                                                     role_name=view.role_name)
+            lease = token.renew(increment, self._clock.now(), actor, self._limits,
+                                period=period, explicit_max_ttl=explicit_max_ttl)
             try:
                 self._ledger.save(token)
             except RecordConflictError:
@@ -206,19 +271,31 @@ class TokenService:
         """Revoke a token and its subtree; an unknown token is silently ignored, as Vault does."""
         if not raw_token:
             raise InvalidRequest("missing token ID")
-        self._revoke_tree(self._hasher.token_id(raw_token), caller.actor, "revoked")
+        view = self._tokens.live(raw_token, caller.namespace)
+        if view is not None:
+            self._revoke_tree(_revocable(view).token_id, caller.actor, "revoked")
 
     def revoke_self(self, caller: Caller) -> None:
-        self._revoke_tree(caller.view.token_id, caller.actor, "revoked by itself")
+        self._revoke_tree(_revocable(caller.view).token_id, caller.actor, "revoked by itself")
+
+    def revoke_created_under(self, caller: Caller, prefix: str) -> int:
+        """``sys/leases/revoke-prefix``: every token of the caller's namespace created at that
+        path or below it (``auth/token/create/<role>[/<suffix>]``), each with its subtree."""
+        self._require_sudo(caller)
+        token_ids = self._index.created_under(caller.namespace, prefix.strip("/"))
+        for token_id in token_ids:
+            self._revoke_tree(token_id, caller.actor, f"revoked by prefix {prefix.strip('/')}")
+        return len(token_ids)
 
     def revoke_accessor(self, caller: Caller, accessor: str) -> list[str]:
         """Returns Vault's warning when no token holds the accessor."""
         if not accessor:
             raise InvalidRequest("missing accessor")
         token_id = self._index.token_id_for_accessor(accessor)
-        if token_id is None:
+        view = self._index.find(token_id) if token_id else None
+        if view is None or view.namespace != caller.namespace:
             return ["No token found with this accessor"]
-        self._revoke_tree(token_id, caller.actor, "revoked by accessor")
+        self._revoke_tree(view.token_id, caller.actor, "revoked by accessor")
         return []
 
     def revoke_orphan(self, caller: Caller, raw_token: str) -> None:
@@ -226,10 +303,10 @@ class TokenService:
         self._require_sudo(caller)
         if not raw_token:
             raise InvalidRequest("missing token ID")
-        view = self._live_view(raw_token)
+        view = self._tokens.live(raw_token, caller.namespace)
         if view is None:
             raise InvalidRequest("token to revoke not found")
-        self._orphan_children_then_revoke(view.token_id, caller.actor)
+        self._orphan_children_then_revoke(_revocable(view).token_id, caller.actor)
 
     def expire_due(self, limit: int = EXPIRY_BATCH) -> int:
         """Record the expiry of tokens whose TTL has passed, revoking their subtrees."""
@@ -254,18 +331,12 @@ class TokenService:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _live_view(self, raw_token: str) -> TokenView | None:
-        view = self._index.find(self._hasher.token_id(raw_token))
-        if view is None or view.has_expired(self._clock.now()):
-            return None
-        return view
-
-    def _view_for_accessor(self, accessor: str) -> TokenView:
+    def _view_for_accessor(self, accessor: str, namespace: str) -> TokenView:
         if not accessor:
             raise InvalidRequest("missing accessor")
         token_id = self._index.token_id_for_accessor(accessor)
         view = self._index.find(token_id) if token_id else None
-        if view is None or view.has_expired(self._clock.now()):
+        if view is None or view.has_expired(self._clock.now()) or view.namespace != namespace:
             raise InvalidRequest("invalid accessor")
         return view
 
@@ -281,6 +352,7 @@ class TokenService:
         return bool(list(self._ledger.events.get(token_id, limit=1)))
 
 
-def _missing_policy_warnings(names: list[str]) -> list[str]:
-    """No policy store exists yet, so every policy but the built-in ones is missing."""
-    return [f'Policy "{name}" does not exist' for name in names if name not in policies.BUILT_IN]
+def _revocable(view: TokenView) -> TokenView:
+    if view.token_type == "batch":
+        raise InvalidRequest("batch tokens cannot be revoked")
+    return view

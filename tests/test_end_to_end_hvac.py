@@ -9,6 +9,7 @@ import hvac.exceptions
 import pytest
 
 from tests.servers import free_port, start_server
+from tests.vault_http import CREATES_TOKENS
 
 ROOT = "e2e-root-token"
 
@@ -29,7 +30,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def root(server_url: str) -> hvac.Client:
-    return hvac.Client(url=server_url, token=ROOT)
+    client = hvac.Client(url=server_url, token=ROOT)
+    client.sys.create_or_update_policy("web", CREATES_TOKENS)
+    return client
 
 
 def as_token(server_url: str, token: str) -> hvac.Client:
@@ -93,3 +96,48 @@ def test_use_counts_and_denials(server_url: str, root: hvac.Client) -> None:
     with pytest.raises(hvac.exceptions.InvalidRequest, match="child policies must be subset of parent"):
         ordinary.auth.token.create(policies=["admin"])
     assert ordinary.is_authenticated() and not as_token(server_url, "hvs.forged").is_authenticated()
+
+
+def test_roles_from_write_to_revocation(server_url: str, root: hvac.Client) -> None:
+    tokens = root.auth.token
+    tokens.create_or_update_role("deployer", allowed_policies=["app", "db"], orphan=True,
+                                 path_suffix="blue", token_period="1h")
+    role = tokens.read_role("deployer")["data"]
+    assert (role["allowed_policies"], role["orphan"], role["token_period"]) == (["app", "db"], True, 3600)
+    assert "deployer" in tokens.list_roles()["data"]["keys"]
+
+    issued = tokens.create(role_name="deployer", policies=["app"])["auth"]
+    assert issued["orphan"] is True and issued["policies"] == ["app", "default"]
+    looked_up = tokens.lookup_accessor(issued["accessor"])["data"]
+    assert (looked_up["path"], looked_up["period"]) == ("auth/token/create/deployer/blue", 3600)
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="allowed policies"):
+        tokens.create(role_name="deployer", policies=["admin"])
+
+    tokens.delete_role("deployer")
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        tokens.read_role("deployer")
+
+
+def test_a_policy_grants_exactly_what_it_says(server_url: str, root: hvac.Client) -> None:
+    root.sys.create_or_update_policy(
+        "lookup-only", {"path": {"auth/token/lookup": {"capabilities": ["update"]}}})
+    assert "lookup-only" in root.sys.list_policies()["data"]["policies"]
+    holder = as_token(server_url, root.auth.token.create(policies=["lookup-only"])["auth"]["client_token"])
+    other = root.auth.token.create(policies=["web"])["auth"]["client_token"]
+    assert holder.auth.token.lookup(other)["data"]["policies"] == ["default", "web"]
+    with pytest.raises(hvac.exceptions.Forbidden):
+        holder.auth.token.create(policies=["lookup-only"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        holder.sys.create_or_update_policy("escalate", 'path "*" { capabilities = ["sudo"] }')
+
+
+def test_bound_cidrs_and_tidy(server_url: str, root: hvac.Client) -> None:
+    bound_elsewhere = root.adapter.post("/v1/auth/token/create",
+                                        json={"bound_cidrs": ["10.0.0.0/8"], "policies": ["web"]})
+    bound_here = root.adapter.post("/v1/auth/token/create",
+                                   json={"bound_cidrs": ["127.0.0.0/8", "::1"], "policies": ["web"]})
+    with pytest.raises(hvac.exceptions.Forbidden):
+        as_token(server_url, bound_elsewhere["auth"]["client_token"]).auth.token.lookup_self()
+    assert as_token(server_url, bound_here["auth"]["client_token"]).auth.token.lookup_self()["data"]
+    tidied = root.auth.token.tidy()
+    assert tidied.status_code == 202

@@ -11,23 +11,11 @@ from freezegun import freeze_time
 from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT_TOKEN, event_count
+from tests.vault_http import API, call, create, let_create_tokens
 from web.app import runtime_of
 
-API = "/v1/auth/token"
 ENVELOPE_KEYS = {"request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info",
                  "warnings", "auth", "mount_type"}
-
-
-def call(client: FlaskClient, method: str, path: str, token: str = ROOT_TOKEN,
-         body: Any = None, **kwargs: Any) -> TestResponse:
-    headers = {"X-Vault-Token": token} if token else {}
-    return client.open(f"{API}/{path}", method=method, json=body, headers=headers, **kwargs)
-
-
-def create(client: FlaskClient, token: str = ROOT_TOKEN, **body: Any) -> dict[str, Any]:
-    response = call(client, "POST", "create", token, body)
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def test_create_answers_with_vaults_envelope_and_auth_block(client: FlaskClient) -> None:
@@ -45,6 +33,7 @@ def test_create_answers_with_vaults_envelope_and_auth_block(client: FlaskClient)
 
 
 def test_create_orphan_makes_an_orphan_without_sudo(client: FlaskClient) -> None:
+    let_create_tokens(client)
     parent = create(client, policies=["web"])["auth"]["client_token"]
     response = call(client, "POST", "create-orphan", parent, {"policies": ["web"]})
     assert response.status_code == 200
@@ -139,6 +128,7 @@ def test_root_and_non_renewable_tokens_refuse_renewal(client: FlaskClient) -> No
 
 
 def test_revoke_answers_204_and_takes_the_subtree(client: FlaskClient) -> None:
+    let_create_tokens(client)
     parent = create(client, policies=["web"])["auth"]["client_token"]
     child = create(client, parent, policies=["web"])["auth"]["client_token"]
     response = call(client, "POST", "revoke", body={"token": parent})
@@ -166,6 +156,7 @@ def test_revoke_accessor_and_its_unknown_warning(client: FlaskClient) -> None:
 
 
 def test_revoke_orphan_frees_the_children(client: FlaskClient) -> None:
+    let_create_tokens(client)
     parent = create(client, policies=["web"])["auth"]["client_token"]
     child = create(client, parent, policies=["web"])["auth"]["client_token"]
     assert call(client, "POST", "revoke-orphan", body={"token": parent}).status_code == 204
@@ -208,6 +199,7 @@ def test_the_last_use_of_a_token_is_served_then_the_token_dies(client: FlaskClie
 
 
 def test_a_limited_use_token_cannot_create_children(client: FlaskClient) -> None:
+    let_create_tokens(client)
     token = create(client, policies=["web"], num_uses=3)["auth"]["client_token"]
     response = call(client, "POST", "create", token, {})
     assert response.json == {"errors": ["restricted use token cannot generate child tokens"]}

@@ -18,6 +18,7 @@ import requests
 from tests.conftest import ROOT_TOKEN, recorded_topics
 from tests.postgres import SERVER_URL, fresh_schema
 from tests.servers import REPO, Server, running, start_server
+from tests.vault_http import CREATES_TOKENS
 from web.bootstrap import bootstrap
 from web.server import initialise_store
 from web.settings import Settings
@@ -48,6 +49,12 @@ def post(server: Server, path: str, as_token: str = ROOT_TOKEN, **body: Any) -> 
 def lookup_self(server: Server, token: str, **headers: str) -> requests.Response:
     return requests.get(f"{server.url}/v1/auth/token/lookup-self",
                         headers={"X-Vault-Token": token, **headers}, timeout=TIMEOUT)
+
+
+def let_web_create_tokens(server: Server) -> None:
+    response = requests.put(f"{server.url}/v1/sys/policy/web", json={"policy": CREATES_TOKENS},
+                            headers={"X-Vault-Token": ROOT_TOKEN}, timeout=TIMEOUT)
+    assert response.status_code == 204, response.text
 
 
 def create(server: Server, as_token: str = ROOT_TOKEN, **body: Any) -> dict[str, Any]:
@@ -81,6 +88,7 @@ def test_no_child_created_on_one_process_outlives_a_revoke_on_another(
     two_servers: tuple[Server, Server],
 ) -> None:
     a, b = two_servers
+    let_web_create_tokens(a)
     parent = create(a, policies=["web"])["client_token"]
     issued: list[str] = []
     stop = threading.Event()
@@ -123,6 +131,7 @@ def test_expiry_is_recorded_exactly_once_by_competing_sweepers(ledger_store: str
     sweep_fast = {"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0.1"}
     with running("--store", ledger_store, "--workers", "2", env=sweep_fast) as a, \
             running("--store", ledger_store, env=sweep_fast):
+        let_web_create_tokens(a)
         parents = [create(a, policies=["web"], ttl="1s")["client_token"] for _ in range(6)]
         children = [create(a, parent, ttl="1h")["client_token"] for parent in parents]
         time.sleep(2.5)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN
 from tests.postgres import stored_text
+from tests.vault_http import let_create_tokens
 
 API = "/v1/auth/token"
 
@@ -28,6 +29,7 @@ def test_no_token_value_reaches_the_store_logs_or_errors(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     root = {"X-Vault-Token": ROOT_TOKEN}
+    let_create_tokens(client)
     issued = [
         client.post(f"{API}/create", json={"policies": ["web"], "num_uses": n}, headers=root).json["auth"]
         for n in (0, 0, 3)

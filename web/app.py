@@ -8,20 +8,24 @@ from domain.clock import Clock
 from web.bootstrap import Runtime, bootstrap
 from web.errors import register_error_handlers
 from web.settings import Settings
+from web.sys_api import create_sys_blueprint
 from web.token_api import create_token_blueprint
 
 EXTENSION_KEY = "tokenledger"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
-    """A Flask app serving Vault's token API at ``/v1/auth/token`` over the configured store."""
+    """A Flask app serving Vault's token API at ``/v1/auth/token`` and the policy and lease
+    endpoints at ``/v1/sys``, over the configured store."""
     runtime = bootstrap(settings or Settings.from_env(), clock)
+    wait = runtime.settings.index_wait_seconds
     app = Flask("tokenledger")
     app.extensions[EXTENSION_KEY] = runtime
     app.register_blueprint(
-        create_token_blueprint(runtime.service, runtime.clock, runtime.settings.index_wait_seconds),
+        create_token_blueprint(runtime.service, runtime.clock, runtime.roles, runtime.tidy, wait),
         url_prefix="/v1/auth/token",
     )
+    app.register_blueprint(create_sys_blueprint(runtime.service, runtime.policies, wait), url_prefix="/v1/sys")
     register_error_handlers(app)
     return app
 

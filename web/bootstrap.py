@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.batch_tokens import BatchTokenCodec
 from domain.clock import Clock, SystemClock
 from domain.ledger import TokenLedger
+from domain.policy_service import PolicyService
+from domain.role_service import RoleService
+from domain.tidy import TidyService
 from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
 from projections.index_store import IndexStore
 from projections.postgres_store import IndexedPostgresRecorder
-from projections.replay import catch_up
+from projections.replay import catch_up, repair
 from projections.sqlite_store import IndexedSQLiteRecorder
 from web.settings import Settings
 
 HMAC_KEY_NAME = "token-hmac"
+BATCH_KEY_NAME = "batch-token-aes-gcm"
 
 
 @dataclass
@@ -26,6 +31,9 @@ class Runtime:
     ledger: TokenLedger
     index: IndexStore
     service: TokenService
+    policies: PolicyService
+    roles: RoleService
+    tidy: TidyService
 
     def close(self) -> None:
         self.ledger.close()
@@ -38,6 +46,12 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     index = ledger.recorder.index_store()
     catch_up(ledger, index)
     hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))
+    batch = BatchTokenCodec(index.ensure_key(BATCH_KEY_NAME))
     clock = clock or SystemClock()
-    service = TokenService(ledger, index, hasher, clock, settings.ttl_limits)
-    return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service)
+    policies = PolicyService(ledger, index, clock)
+    roles = RoleService(ledger, index, clock, settings.ttl_limits.max_ttl)
+    service = TokenService(ledger, index, hasher, clock, settings.ttl_limits,
+                           policies=policies, roles=roles, batch=batch)
+    tidy = TidyService(ledger, lambda: repair(ledger, index), service.expire_due, clock)
+    return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service,
+                   policies=policies, roles=roles, tidy=tidy)

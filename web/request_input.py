@@ -47,7 +47,27 @@ def body_parameters(request: Request) -> dict[str, Any]:
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
     """Parameters validated by ``schema`` (path segments win over the body) and Vault's warning
     about parameters the endpoint does not know."""
-    parameters = {**body_parameters(request), **{k: v for k, v in from_path.items() if v}}
+    parameters = _unaliased(schema, body_parameters(request))
+    parameters.update({k: v for k, v in from_path.items() if v})
     unknown = sorted(key for key in parameters if key not in schema.fields)
     warnings = [f"Endpoint ignored these unrecognized parameters: [{' '.join(unknown)}]"] if unknown else []
     return schema.load(parameters), warnings
+
+
+def uses_aliases(schema: Schema, request: Request) -> bool:
+    """Whether the body spells a parameter the other way the schema knows (``aliases``)."""
+    aliases = getattr(schema, "aliases", {})
+    return any(key in aliases for key in body_parameters(request))
+
+
+def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
+    aliases: dict[str, str] = getattr(schema, "aliases", {})
+    result = {key: value for key, value in parameters.items() if key not in aliases}
+    for alias, value in parameters.items():
+        name = aliases.get(alias)
+        if name is None:
+            continue
+        if name in result and result[name] != value:
+            raise InvalidRequest(f'conflicting values for "{alias}" and "{name}"')
+        result[name] = value
+    return result

@@ -6,59 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, post_load
+from marshmallow import Schema, fields, post_dump, post_load
 
 from domain.commands import CreateToken
-from domain.durations import DurationError, parse_duration
+from domain.tidy import TidyReport
 from domain.token import INITIAL_ROOT_PATH
 from domain.token_view import TokenView
-
-
-class Duration(fields.Field):
-    """Vault durations: whole seconds as a number or string, or units such as ``1h30m``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        try:
-            return parse_duration(value)
-        except DurationError as error:
-            raise ValidationError(str(error)) from None
-
-
-class WholeNumber(fields.Field):
-    """An integer, given as a JSON number or a numeric string; fractions and booleans are refused."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            return int(value)
-        raise ValidationError(f"{value!r} is not a whole number")
-
-
-class NameList(fields.Field):
-    """A JSON array of strings, or one comma-delimited string."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        raise ValidationError("must be a list of strings or a comma-delimited string")
-
-
-class StringMap(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
-
-
-class RequestSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+from web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber
 
 
 class CreateTokenSchema(RequestSchema):
+    """Vault's parameters, and the other product's kebab-case dialect (``aliases``)."""
+
+    aliases = {
+        "no-parent": "no_parent", "no-default-policy": "no_default_policy",
+        "display-name": "display_name", "bound-cidrs": "bound_cidrs", "max-ttl": "explicit_max_ttl",
+        "explicit-max-ttl": "explicit_max_ttl", "num-uses": "num_uses", "metadata": "meta",
+    }
+
     id = fields.String(load_default="")
     role_name = fields.String(load_default="")
     policies = NameList(load_default=None, allow_none=True)
@@ -74,6 +39,7 @@ class CreateTokenSchema(RequestSchema):
     num_uses = WholeNumber(load_default=0)
     period = Duration(load_default=0)
     entity_alias = fields.String(load_default="")
+    bound_cidrs = NameList(load_default=())
 
     @post_load
     def to_command(self, data: dict[str, Any], **_: Any) -> CreateToken:
@@ -93,6 +59,7 @@ class CreateTokenSchema(RequestSchema):
             token_type=data["type"],
             entity_alias=data["entity_alias"],
             role_name=data["role_name"],
+            bound_cidrs=data["bound_cidrs"],
         )
 
 
@@ -206,6 +173,13 @@ class KeyListSchema(Schema):
     keys = fields.List(fields.String())
 
 
+class TidyReportSchema(Schema):
+    expired_tokens = fields.Integer()
+    rows_removed = fields.Integer()
+    rows_added = fields.Integer()
+    tables_repaired = fields.List(fields.String())
+
+
 # Built once: a schema's construction deep-copies its fields (most of a request's cost), while
 # load() and dump() keep no state on the instance, so one instance serves every thread.
 CREATE_TOKEN = CreateTokenSchema()
@@ -217,3 +191,4 @@ INCREMENT_BODY = IncrementBodySchema()
 AUTH = AuthSchema()
 LOOKUP_DATA = LookupDataSchema()
 KEY_LIST = KeyListSchema()
+TIDY_REPORT = TidyReportSchema()

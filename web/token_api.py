@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import wraps
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -12,31 +11,41 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from domain.caller import Caller
 from domain.clock import Clock
 from domain.errors import InvalidRequest
+from domain.role_service import RoleService
+from domain.tidy import TidyService
 from domain.token_service import Renewal, TokenService
 from domain.token_view import TokenView
 from web import schemas
-from web.consistency import required_position, stamp_written_position, wait_for_position
+from web.access import Gate, is_list_request
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
-from web.request_input import load, presented_token
+from web.namespace import addresses_a_site
+from web.request_input import load, uses_aliases
+from web.role_api import RoleEndpoints
 
 DEFAULT_INDEX_WAIT_SECONDS = 2.0
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]
 Handler = Callable[..., Response]
+TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "
+                "printed to Vault's server logs.")
 
 
 def create_token_blueprint(
-    service: TokenService, clock: Clock, index_wait_seconds: float = DEFAULT_INDEX_WAIT_SECONDS
+    service: TokenService, clock: Clock, roles: RoleService, tidy: TidyService,
+    index_wait_seconds: float = DEFAULT_INDEX_WAIT_SECONDS,
 ) -> Blueprint:
-    """A blueprint serving Vault's token API; mount it at ``/v1/auth/token``."""
+    """A blueprint serving Vault's token API, roles included; mount it at ``/v1/auth/token``."""
     blueprint = Blueprint("vault_token_auth", __name__)
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
-    endpoints = TokenEndpoints(service, clock, index_wait_seconds)
-    for rule, handler, methods in endpoints.routes():
-        blueprint.add_url_rule(rule, view_func=endpoints.authenticated(handler), methods=methods,
-                               endpoint=f"{handler.__name__}{rule}")
+    gate = Gate(service, index_wait_seconds)
+    token_endpoints = TokenEndpoints(service, clock, tidy)
+    role_endpoints = RoleEndpoints(roles)
+    for rule, handler, methods in [*token_endpoints.routes(), *role_endpoints.routes()]:
+        exists = role_endpoints.exists if rule.startswith("/roles/") else None
+        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "auth/token", rule, exists),
+                               methods=methods, endpoint=f"{handler.__name__}{rule}")
     blueprint.add_url_rule("/<path:unknown>", view_func=_unsupported, methods=_ANY_METHOD)
     return blueprint
 
@@ -63,10 +72,10 @@ def _unsupported(unknown: str) -> Response:
 
 
 class TokenEndpoints:
-    def __init__(self, service: TokenService, clock: Clock, index_wait_seconds: float) -> None:
+    def __init__(self, service: TokenService, clock: Clock, tidy: TidyService) -> None:
         self._service = service
         self._clock = clock
-        self._index_wait_seconds = index_wait_seconds
+        self._tidy = tidy
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
@@ -92,29 +101,8 @@ class TokenEndpoints:
             ("/revoke-orphan/<path:token>", self.revoke_orphan, UPDATE),
             ("/accessors", self.list_accessors, ["LIST", "GET"]),
             ("/accessors/", self.list_accessors, ["LIST", "GET"]),
+            ("/tidy", self.tidy, UPDATE),
         ]
-
-    def authenticated(self, handler: Handler) -> Handler:
-        """Every token endpoint needs a valid token; its use is spent first, settled after.
-
-        A request presenting a log position waits for this process to reach it; a response to a
-        request that wrote carries the position it reached.
-        """
-
-        @wraps(handler)
-        def view(**path_parameters: str) -> Response:
-            wanted = required_position(request)
-            if wanted is not None:
-                wait_for_position(self._service, wanted, self._index_wait_seconds)
-            self._service.take_written_position()
-            caller = self._service.authenticate(presented_token(request), request.remote_addr or "")
-            try:
-                response = handler(caller, **path_parameters)
-            finally:
-                self._service.settle(caller)
-            return stamp_written_position(self._service, response)
-
-        return view
 
     # -- create ----------------------------------------------------------------------------
 
@@ -127,7 +115,8 @@ class TokenEndpoints:
     def _create(self, caller: Caller, *, orphan_endpoint: bool, role_name: str = "") -> Response:
         command, warnings = load(schemas.CREATE_TOKEN, request, role_name=role_name)
         command = replace(command, orphan_endpoint=orphan_endpoint)
-        issued = self._service.create(caller, command)
+        finite_only = addresses_a_site(request) or uses_aliases(schemas.CREATE_TOKEN, request)
+        issued = self._service.create(caller, command, finite_only=finite_only)
         auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
         return vault_response(auth=schemas.AUTH.dump(auth), warnings=[*warnings, *issued.warnings])
 
@@ -140,14 +129,14 @@ class TokenEndpoints:
         else:
             parameters, warnings = load(schemas.TOKEN_BODY, request, token=token)
             token = parameters["token"]
-        return self._lookup_response(self._service.lookup(token), token, warnings)
+        return self._lookup_response(self._service.lookup(token, caller.namespace), token, warnings)
 
     def lookup_self(self, caller: Caller) -> Response:
         return self._lookup_response(caller.view, caller.raw_token, [])
 
     def lookup_accessor(self, caller: Caller, accessor: str = "") -> Response:
         parameters, warnings = load(schemas.ACCESSOR_BODY, request, accessor=accessor)
-        view = self._service.lookup_accessor(parameters["accessor"])
+        view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
         return self._lookup_response(view, "", warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
@@ -195,21 +184,21 @@ class TokenEndpoints:
     # -- list ------------------------------------------------------------------------------
 
     def list_accessors(self, caller: Caller) -> Response:
-        if request.method == "GET" and not _is_list_request():
+        if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
         keys = self._service.list_accessors(caller)
         if not keys:
             return error_response(404)
         return vault_response(data=schemas.KEY_LIST.dump({"keys": keys}))
 
+    # -- tidy ------------------------------------------------------------------------------
 
-def _is_list_request() -> bool:
-    value = request.args.get("list", "")
-    if value.lower() in ("1", "t", "true"):
-        return True
-    if value.lower() in ("", "0", "f", "false"):
-        return False
-    raise InvalidRequest("invalid value for list parameter")
+    def tidy(self, caller: Caller) -> Response:
+        """Vault answers 202 and tidies in the background; here the work is done when it answers."""
+        report = self._tidy.tidy(caller.actor)
+        response = vault_response(data=schemas.TIDY_REPORT.dump(report), warnings=[TIDY_WARNING])
+        response.status_code = 202
+        return response
 
 
 def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) -> Response:

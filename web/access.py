@@ -1,0 +1,80 @@
+"""The gate every API call passes: read-your-writes wait, authentication, and the ACL decision
+on the Vault path and operation of the request, then the use of a limited token is settled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Request, Response, request
+
+from domain.errors import InvalidRequest
+from domain.token_service import Access, TokenService
+from web.consistency import required_position, stamp_written_position, wait_for_position
+from web.namespace import request_namespace
+from web.request_input import presented_token
+
+Handler = Callable[..., Response]
+Existence = Callable[[str, dict[str, str]], bool]
+
+_OPERATIONS = {"GET": "read", "HEAD": "read", "LIST": "list", "POST": "update", "PUT": "update",
+               "PATCH": "patch", "DELETE": "delete"}
+
+
+class Gate:
+    def __init__(self, service: TokenService, index_wait_seconds: float) -> None:
+        self._service = service
+        self._index_wait_seconds = index_wait_seconds
+
+    def guard(self, handler: Handler, vault_prefix: str, rule: str,
+              exists: Existence | None = None) -> Handler:
+        """Wrap ``handler`` (served at ``rule`` under a mount standing for ``vault_prefix``).
+
+        ``exists`` tells, for a write, whether the target exists: Vault's ACL calls writing a
+        new one ``create`` and rewriting one ``update``.
+        """
+
+        @wraps(handler)
+        def view(**path_parameters: str) -> Response:
+            wanted = required_position(request)
+            if wanted is not None:
+                wait_for_position(self._service, wanted, self._index_wait_seconds)
+            self._service.take_written_position()
+            namespace = request_namespace(request)
+            access = Access(vault_path(request, vault_prefix, rule),
+                            operation(request, namespace, path_parameters, exists), namespace)
+            caller = self._service.authenticate(presented_token(request), request.remote_addr or "", access)
+            try:
+                response = handler(caller, **path_parameters)
+            finally:
+                self._service.settle(caller)
+            return stamp_written_position(self._service, response)
+
+        return view
+
+
+def vault_path(request: Request, vault_prefix: str, rule: str) -> str:
+    """The path Vault's policies see: the request path below the blueprint's mount point,
+    under ``vault_prefix`` (``auth/token``, ``sys``), wherever the blueprint is mounted."""
+    full_rule = request.url_rule.rule if request.url_rule else rule
+    mount = full_rule[: len(full_rule) - len(rule)]
+    return (vault_prefix + request.path[len(mount):]).rstrip("/")
+
+
+def operation(request: Request, namespace: str, path_parameters: dict[str, str],
+              exists: Existence | None) -> str:
+    if request.method == "GET" and is_list_request(request):
+        return "list"
+    name = _OPERATIONS.get(request.method, "read")
+    if name == "update" and exists is not None and not exists(namespace, path_parameters):
+        return "create"
+    return name
+
+
+def is_list_request(request: Request) -> bool:
+    value = request.args.get("list", "").lower()
+    if value in ("1", "t", "true"):
+        return True
+    if value in ("", "0", "f", "false"):
+        return False
+    raise InvalidRequest("invalid value for list parameter")

@@ -1,0 +1,87 @@
+"""``auth/token/roles``: token roles over HTTP, in Vault's shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from flask import Response, request
+from marshmallow import fields
+
+from domain.caller import Caller
+from domain.role_service import RoleService
+from domain.role_settings import role_read_fields
+from web.access import is_list_request
+from web.envelope import error_response, no_content, vault_response
+from web.errors import UNSUPPORTED_OPERATION
+from web.fields import Duration, NameList, RequestSchema, WholeNumber
+from web.request_input import load
+
+Handler = Callable[..., Response]
+
+
+class RoleWriteSchema(RequestSchema):
+    """Every field optional with no default: an update changes only the fields it gives."""
+
+    allowed_policies = NameList()
+    disallowed_policies = NameList()
+    allowed_policies_glob = NameList()
+    disallowed_policies_glob = NameList()
+    allowed_entity_aliases = NameList()
+    orphan = fields.Boolean()
+    renewable = fields.Boolean()
+    path_suffix = fields.String()
+    token_type = fields.String()
+    period = Duration()
+    explicit_max_ttl = Duration()
+    bound_cidrs = NameList()
+    token_period = Duration()
+    token_explicit_max_ttl = Duration()
+    token_ttl = Duration()
+    token_max_ttl = Duration()
+    token_bound_cidrs = NameList()
+    token_no_default_policy = fields.Boolean()
+    token_num_uses = WholeNumber()
+    token_policies = NameList()
+
+
+ROLE_WRITE = RoleWriteSchema()
+
+
+class RoleEndpoints:
+    def __init__(self, roles: RoleService) -> None:
+        self._roles = roles
+
+    def routes(self) -> list[tuple[str, Handler, list[str]]]:
+        return [
+            ("/roles", self.list_roles, ["GET", "LIST"]),
+            ("/roles/", self.list_roles, ["GET", "LIST"]),
+            ("/roles/<role_name>", self.read_role, ["GET"]),
+            ("/roles/<role_name>", self.write_role, ["POST", "PUT"]),
+            ("/roles/<role_name>", self.delete_role, ["DELETE"]),
+        ]
+
+    def exists(self, namespace: str, path_parameters: dict[str, str]) -> bool:
+        return self._roles.exists(namespace, path_parameters.get("role_name", ""))
+
+    def list_roles(self, caller: Caller) -> Response:
+        if request.method == "GET" and not is_list_request(request):
+            return error_response(405, UNSUPPORTED_OPERATION)
+        names = self._roles.names(caller.namespace)
+        if not names:
+            return error_response(404)
+        return vault_response(data={"keys": names})
+
+    def read_role(self, caller: Caller, role_name: str) -> Response:
+        settings = self._roles.settings(caller.namespace, role_name)
+        if settings is None:
+            return error_response(404)
+        return vault_response(data=role_read_fields(settings))
+
+    def write_role(self, caller: Caller, role_name: str) -> Response:
+        given, warnings = load(ROLE_WRITE, request)
+        warnings += self._roles.write(caller.actor, caller.namespace, role_name, given)
+        return vault_response(warnings=warnings) if warnings else no_content()
+
+    def delete_role(self, caller: Caller, role_name: str) -> Response:
+        self._roles.delete(caller.actor, caller.namespace, role_name)
+        return no_content()
+

@@ -1,0 +1,124 @@
+"""The ``sys`` endpoints a token service needs: ACL policies (``sys/policy``, ``sys/policies/acl``),
+``sys/leases/revoke-prefix`` for tokens, and ``sys/capabilities-self``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Response, request
+from marshmallow import fields
+
+from domain.caller import Caller
+from domain.policy_service import PolicyService
+from domain.token_service import TokenService
+from web.access import Gate, is_list_request
+from web.envelope import error_response, no_content, vault_response
+from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
+from web.fields import NameList, RequestSchema
+from web.request_input import load
+
+Handler = Callable[..., Response]
+WRITE = ["POST", "PUT"]
+
+
+class PolicyBodySchema(RequestSchema):
+    """``sys/policy`` takes the text as ``policy`` or, in older clients, ``rules``."""
+
+    policy = fields.String(load_default="")
+    rules = fields.String(load_default="")
+
+
+class CapabilitiesSchema(RequestSchema):
+    paths = NameList(load_default=())
+    path = NameList(load_default=())
+
+
+POLICY_BODY = PolicyBodySchema()
+CAPABILITIES_BODY = CapabilitiesSchema()
+
+
+def create_sys_blueprint(tokens: TokenService, policies: PolicyService, index_wait_seconds: float) -> Blueprint:
+    """Mount it at ``/v1/sys``."""
+    blueprint = Blueprint("vault_sys", __name__)
+    register_error_handlers(blueprint)
+    gate = Gate(tokens, index_wait_seconds)
+    endpoints = SysEndpoints(tokens, policies)
+    for rule, handler, methods in endpoints.routes():
+        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule), methods=methods,
+                               endpoint=f"{handler.__name__}{rule}")
+    return blueprint
+
+
+class SysEndpoints:
+    def __init__(self, tokens: TokenService, policies: PolicyService) -> None:
+        self._tokens = tokens
+        self._policies = policies
+
+    def routes(self) -> list[tuple[str, Handler, list[str]]]:
+        return [
+            ("/policy", self.list_policies_legacy, ["GET"]),
+            ("/policy/<name>", self.read_policy_legacy, ["GET"]),
+            ("/policy/<name>", self.write_policy, WRITE),
+            ("/policy/<name>", self.delete_policy, ["DELETE"]),
+            ("/policies/acl", self.list_policies, ["GET", "LIST"]),
+            ("/policies/acl/", self.list_policies, ["GET", "LIST"]),
+            ("/policies/acl/<name>", self.read_policy, ["GET"]),
+            ("/policies/acl/<name>", self.write_policy, WRITE),
+            ("/policies/acl/<name>", self.delete_policy, ["DELETE"]),
+            ("/leases/revoke-prefix/<path:prefix>", self.revoke_prefix, WRITE),
+            ("/capabilities-self", self.capabilities_self, WRITE),
+        ]
+
+    # -- policies --------------------------------------------------------------------------
+
+    def list_policies_legacy(self, caller: Caller) -> Response:
+        names = self._policies.names(caller.namespace)
+        return vault_response(data={"keys": names, "policies": names})
+
+    def list_policies(self, caller: Caller) -> Response:
+        if request.method == "GET" and not is_list_request(request):
+            return error_response(405, UNSUPPORTED_OPERATION)
+        return vault_response(data={"keys": self._policies.names(caller.namespace)})
+
+    def read_policy_legacy(self, caller: Caller, name: str) -> Response:
+        return self._read(caller, name, text_key="rules")
+
+    def read_policy(self, caller: Caller, name: str) -> Response:
+        return self._read(caller, name, text_key="policy")
+
+    def _read(self, caller: Caller, name: str, text_key: str) -> Response:
+        text = self._policies.read(caller.namespace, name)
+        if text is None:
+            return error_response(404)
+        return vault_response(data={"name": name.strip().lower(), text_key: text})
+
+    def write_policy(self, caller: Caller, name: str) -> Response:
+        body, warnings = load(POLICY_BODY, request)
+        text = body["policy"] or body["rules"]
+        if not text:
+            return error_response(400, "'policy' parameter not supplied or empty")
+        self._policies.write(caller.actor, caller.namespace, name, text)
+        return vault_response(warnings=warnings) if warnings else no_content()
+
+    def delete_policy(self, caller: Caller, name: str) -> Response:
+        self._policies.delete(caller.actor, caller.namespace, name)
+        return no_content()
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def revoke_prefix(self, caller: Caller, prefix: str) -> Response:
+        """Tokens are the only leases here, found by the path they were created at."""
+        self._tokens.revoke_created_under(caller, prefix)
+        return no_content()
+
+    # -- capabilities ----------------------------------------------------------------------
+
+    def capabilities_self(self, caller: Caller) -> Response:
+        body, _ = load(CAPABILITIES_BODY, request)
+        paths = list(body["paths"]) + list(body["path"])
+        if not paths:
+            return error_response(400, "paths must be supplied")
+        acl = self._policies.acl(caller.view.namespace, caller.view.policies)
+        data: dict[str, list[str]] = {path: acl.capabilities(path) for path in paths}
+        everything = sorted({capability for capabilities in data.values() for capability in capabilities})
+        return vault_response(data={**data, "capabilities": everything})
