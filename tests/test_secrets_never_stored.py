@@ -35,7 +35,11 @@ def test_no_token_value_reaches_the_store_logs_or_errors(
         for n in (0, 0, 3)
     ]
     custom = client.post(f"{API}/create", json={"id": "custom-secret-value-42"}, headers=root).json["auth"]
-    tokens = [auth["client_token"] for auth in issued] + [custom["client_token"], ROOT_TOKEN]
+    batch = client.post(f"{API}/create", json={"type": "batch", "ttl": "1h", "policies": ["web"]},
+                        headers=root).json["auth"]
+    in_site = client.post(f"{API}/create?site=eu", json={"ttl": "1h"}, headers=root).json["auth"]
+    tokens = [auth["client_token"] for auth in issued] + [custom["client_token"], ROOT_TOKEN,
+                                                          batch["client_token"], in_site["client_token"]]
     child = client.post(f"{API}/create", json={}, headers={"X-Vault-Token": tokens[0]}).json["auth"]
     tokens.append(child["client_token"])
 
