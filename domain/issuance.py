@@ -23,7 +23,8 @@ class TokenPlan:
     """Everything a new token will hold, decided before anything is recorded.
 
     ``period`` and ``explicit_max_ttl`` are the ones in force at creation: the request's, or the
-    role's where it sets them (see ``renewal_terms`` for renewals).
+    role's where it sets them, the role's ``token_max_ttl`` capping the explicit max TTL too (see
+    ``renewal_terms`` for renewals).
     """
 
     parent_id: UUID | None
@@ -52,7 +53,9 @@ def plan_child_token(
     now: datetime,
     role: RoleSettings | None = None,
 ) -> TokenPlan:
-    """Vault's ``handleCreateCommon``: ``role`` is the one named by ``command.role_name``."""
+    """Vault's ``handleCreateCommon``: ``role`` is the one named by ``command.role_name``. Beyond
+    Vault, the role's ``token_ttl`` is the TTL when the request gives none, its ``token_max_ttl``
+    caps the lifetime, and its ``token_policies`` are the policies when the request names none."""
     _check_parent(parent)
     if command.role_name and role is None:
         raise InvalidRequest(f"unknown role {command.role_name}")
@@ -68,8 +71,12 @@ def plan_child_token(
     parent_id = _parent(command, parent, sudo=sudo, role=role)
     bound_cidrs = _bound_cidrs(command, parent, role, orphan=parent_id is None)
     ttl, explicit_max_ttl, period = _durations(command, sudo=sudo)
+    if ttl == 0 and role is not None:
+        ttl = role.token_ttl
     explicit_max_ttl, period, warnings = _role_terms(role, token_type, explicit_max_ttl, period)
-    lease = _lease(token_policies, ttl, explicit_max_ttl, period, limits, now)
+    # A batch token carries no explicit max TTL, but the role's max TTL still caps its TTL.
+    lifetime_cap = role.token_max_ttl if role is not None and token_type == "batch" else explicit_max_ttl
+    lease = _lease(token_policies, ttl, lifetime_cap, period, limits, now)
     renewable = _renewable(command, role, token_type)
     if lease.ttl == 0:
         if parent.expire_at is not None:
@@ -99,11 +106,12 @@ def renewal_terms(
     period: int, explicit_max_ttl: int, role: RoleSettings | None, *, role_name: str = ""
 ) -> tuple[int, int]:
     """The period and explicit max TTL a renewal applies: a token created against a role takes
-    the role's as they are now (even where its own request set others); any other token keeps
-    its own. ``role_name`` is the token's role, if any: Vault will not renew a token whose role
-    has since been deleted."""
+    the role's as they are now (even where its own request set others), the role's
+    ``token_max_ttl`` capping the explicit max TTL as at creation; any other token keeps its own.
+    ``role_name`` is the token's role, if any: Vault will not renew a token whose role has since
+    been deleted."""
     if role is not None:
-        return role.token_period, role.token_explicit_max_ttl
+        return role.token_period, _smallest_set(role.token_explicit_max_ttl, role.token_max_ttl)
     if role_name:
         raise InvalidRequest(f'original token role "{role_name}" could not be found, not renewing')
     return period, explicit_max_ttl
@@ -200,7 +208,9 @@ def _policies(
     command: CreateToken, parent: TokenView, *, sudo: bool, role: RoleSettings | None
 ) -> list[str]:
     requested = command.policies or ()
-    if role is not None and role_policies.restricts_policies(role):
+    if role is not None and not requested and role.token_policies:
+        chosen = role_policies.role_token_policies(no_default_policy=command.no_default_policy, role=role)
+    elif role is not None and role_policies.restricts_policies(role):
         chosen = role_policies.role_policies(
             requested,
             no_default_policy=command.no_default_policy,
@@ -290,7 +300,8 @@ def _durations(command: CreateToken, *, sudo: bool) -> tuple[int, int, int]:
 def _role_terms(
     role: RoleSettings | None, token_type: str, explicit_max_ttl: int, period: int
 ) -> tuple[int, int, list[str]]:
-    """Where both the request and the role set a period or explicit max TTL, the lesser wins."""
+    """Where both the request and the role set a period or explicit max TTL, the lesser wins;
+    the role's ``token_max_ttl`` lowers the explicit max TTL further, without a warning."""
     warnings: list[str] = []
     if role is None or token_type == "batch":
         return explicit_max_ttl, period, warnings
@@ -312,7 +323,12 @@ def _role_terms(
             )
         else:
             period = role.token_period
-    return explicit_max_ttl, period, warnings
+    return _smallest_set(explicit_max_ttl, role.token_max_ttl), period, warnings
+
+
+def _smallest_set(*durations: int) -> int:
+    """The smallest of the durations that are set (non-zero), or 0 when none is."""
+    return min((duration for duration in durations if duration), default=0)
 
 
 def _lease(

@@ -20,7 +20,11 @@ from domain.role_settings import RoleSettings
 
 
 class RoleWritten(Aggregate.Event):
-    """Lists are stored as ``list[str]``: JSON gives back lists, whatever went in."""
+    """Lists are stored as ``list[str]``: JSON gives back lists, whatever went in.
+
+    The fields after ``remote_addr`` came later and have defaults: an event stored before them
+    has no such keys, and the mapper (which does not call ``__init__``) leaves them to the class
+    attributes, the defaults. ``token_policies`` defaults to None, read as no policies."""
 
     namespace: str
     name: str
@@ -43,6 +47,9 @@ class RoleWritten(Aggregate.Event):
     bound_cidrs: list[str]
     actor_accessor: str
     remote_addr: str
+    token_ttl: int = 0
+    token_max_ttl: int = 0
+    token_policies: list[str] | None = None
 
     def apply(self, role: "RoleState") -> None:
         role.current = _settings_of(self)
@@ -120,4 +127,6 @@ def _settings_of(event: RoleWritten) -> RoleSettings:
     for key in _SETTINGS_FIELDS:
         value = getattr(event, key)
         values[key] = tuple(value) if isinstance(value, list) else value
+    if values["token_policies"] is None:  # a RoleWritten stored before the field existed
+        values["token_policies"] = ()
     return RoleSettings(**values)

@@ -56,12 +56,7 @@ def role_policies(
     else (none requested) the role's allowed ones, or the parent's when it allows none by name.
     ``default`` is added unless the request, the role's ``token_no_default_policy`` or its
     disallowed lists (by name or glob) keep it out."""
-    add_default = not (
-        no_default_policy
-        or role.token_no_default_policy
-        or policies.DEFAULT in role.disallowed_policies
-        or matches_any(role.disallowed_policies_glob, policies.DEFAULT)
-    )
+    add_default = _adds_default(role, no_default_policy)
     chosen = _sanitize(requested, add_default) if requested else []
     if role.allowed_policies or role.allowed_policies_glob:
         allowed = _sanitize(role.allowed_policies, add_default)
@@ -71,10 +66,32 @@ def role_policies(
             _check_allowed(chosen, allowed, policies.sanitize(role.allowed_policies_glob))
     elif not chosen:
         chosen = _sanitize(parent_policies, add_default)
+    _check_not_disallowed(chosen, role)
+    return chosen
+
+
+def role_token_policies(*, no_default_policy: bool, role: RoleSettings) -> list[str]:
+    """For a request naming no policies against a role with ``token_policies`` (our extension):
+    those, with ``default`` added as ``role_policies`` adds it, checked against the role's
+    disallowed lists. Neither the allowed lists nor the parent's policies limit them."""
+    chosen = _sanitize(role.token_policies, _adds_default(role, no_default_policy))
+    _check_not_disallowed(chosen, role)
+    return chosen
+
+
+def _adds_default(role: RoleSettings, no_default_policy: bool) -> bool:
+    return not (
+        no_default_policy
+        or role.token_no_default_policy
+        or policies.DEFAULT in role.disallowed_policies
+        or matches_any(role.disallowed_policies_glob, policies.DEFAULT)
+    )
+
+
+def _check_not_disallowed(chosen: Sequence[str], role: RoleSettings) -> None:
     for name in chosen:
         if name in role.disallowed_policies or matches_any(role.disallowed_policies_glob, name):
             raise InvalidRequest(f"token policy {_quote(name)} is disallowed by this role")
-    return chosen
 
 
 def _check_allowed(chosen: list[str], allowed: list[str], allowed_glob: list[str]) -> None:

@@ -1,8 +1,22 @@
 """A token role (``auth/token/roles/:name``): its settings, and how a write changes them.
 
-The rules, their order and their messages are Vault's ``tokenStoreRoleCreateUpdate``. A token role
-takes only these ``token_*`` fields of Vault's common token parameters: ``token_ttl``,
-``token_max_ttl`` and ``token_policies`` are not part of it.
+The rules, their order and their messages are Vault's ``tokenStoreRoleCreateUpdate``.
+
+Beyond Vault's token store, which ignores them, a role also takes three more of Vault's common
+token fields (our extension; Vault's other auth methods have them, its token store does not):
+
+- ``token_ttl``: the TTL of the role's tokens when the create request gives none (nor ``lease``).
+- ``token_max_ttl``: a cap on the lifetime of the role's tokens, applied like an explicit max TTL
+  (the smallest non-zero of the request's ``explicit_max_ttl``, the role's
+  ``token_explicit_max_ttl`` and this), at creation and, as the role is then, at every renewal.
+  A batch token, which has no explicit max TTL, has its TTL capped by it instead.
+- ``token_policies``: the policies of the role's tokens when the request names none, still
+  subject to the role's disallowed lists, ``default`` added as for the role's allowed policies.
+  They do not widen ``allowed_policies`` for a request that names policies. ``root`` (and the
+  policies no token may be given) cannot be among them.
+
+Both durations are whole seconds, 0 meaning unset; ``token_ttl`` may not exceed a non-zero
+``token_max_ttl`` (Vault's ``tokenutil`` rule and message).
 """
 
 from __future__ import annotations
@@ -25,11 +39,14 @@ PATH_SUFFIX_PATTERN = r"\w[\w-.]+\w"
 _NAME = re.compile(r"[0-9A-Za-z_](?:[0-9A-Za-z_.-]*[0-9A-Za-z_])?")
 _PATH_SUFFIX = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]+[0-9A-Za-z_]")
 
-_DURATIONS = ("period", "explicit_max_ttl", "token_period", "token_explicit_max_ttl")
+_DURATIONS = (
+    "period", "explicit_max_ttl", "token_period", "token_explicit_max_ttl", "token_ttl", "token_max_ttl",
+)
 _BOOLS = ("orphan", "renewable", "token_no_default_policy")
 _LISTS = (
     "allowed_policies", "disallowed_policies", "allowed_policies_glob",
     "disallowed_policies_glob", "allowed_entity_aliases", "token_bound_cidrs", "bound_cidrs",
+    "token_policies",
 )
 ROLE_WRITE_FIELDS = frozenset(
     (*_DURATIONS, *_BOOLS, *_LISTS, "path_suffix", "token_type", "token_num_uses")
@@ -39,7 +56,8 @@ ROLE_WRITE_FIELDS = frozenset(
 @dataclass(frozen=True)
 class RoleSettings:
     """Durations in seconds. ``period``, ``explicit_max_ttl`` and ``bound_cidrs`` are the deprecated
-    fields, kept only because Vault reads them back; the ``token_*`` fields are the ones in force."""
+    fields, kept only because Vault reads them back; the ``token_*`` fields are the ones in force.
+    ``token_ttl``, ``token_max_ttl`` and ``token_policies`` are our extension (see the module)."""
 
     name: str
     allowed_policies: tuple[str, ...] = ()
@@ -59,6 +77,9 @@ class RoleSettings:
     period: int = 0
     explicit_max_ttl: int = 0
     bound_cidrs: tuple[str, ...] = ()
+    token_ttl: int = 0
+    token_max_ttl: int = 0
+    token_policies: tuple[str, ...] = ()
 
 
 def role_id(namespace: str, name: str) -> UUID:
@@ -71,7 +92,7 @@ def write_role_settings(
 ) -> RoleSettings:
     """The role after a write of the ``given`` fields (already typed: seconds, tuples, bools) onto
     ``existing``, or onto a new role's defaults. Fields not given keep their values; fields that are
-    not a token role's (``token_ttl``, ``token_policies``...) are ignored, as Vault ignores them."""
+    not a role's are ignored (``role_write_warnings`` names them)."""
     _check_name(name)
     given = {key: value for key, value in given.items() if key in ROLE_WRITE_FIELDS}
     _check_no_negative_durations(given)
@@ -137,8 +158,11 @@ def role_read_fields(settings: RoleSettings) -> dict[str, object]:
         "period": settings.period,
         "renewable": settings.renewable,
         "token_explicit_max_ttl": settings.token_explicit_max_ttl,
+        "token_max_ttl": settings.token_max_ttl,
         "token_no_default_policy": settings.token_no_default_policy,
         "token_period": settings.token_period,
+        "token_policies": list(settings.token_policies),
+        "token_ttl": settings.token_ttl,
         "token_type": settings.token_type,
     }
     if settings.token_bound_cidrs:
@@ -188,9 +212,11 @@ def _with_plain_fields(role: RoleSettings, given: Mapping[str, object]) -> RoleS
 
 def _with_token_fields(role: RoleSettings, given: Mapping[str, object], checked_type: str) -> RoleSettings:
     changes: dict[str, object] = {}
+    if "token_policies" in given:
+        changes["token_policies"] = _token_policies(_names(given, "token_policies"))
     if "token_bound_cidrs" in given:
         changes["token_bound_cidrs"] = _cidrs(given, "token_bound_cidrs", "error parsing role fields")
-    for key in ("token_explicit_max_ttl", "token_period", "token_num_uses"):
+    for key in ("token_explicit_max_ttl", "token_period", "token_num_uses", "token_ttl", "token_max_ttl"):
         if key in given:
             changes[key] = _int(given, key)
     if "token_no_default_policy" in given:
@@ -209,7 +235,19 @@ def _with_token_fields(role: RoleSettings, given: Mapping[str, object], checked_
                 "error parsing role fields: 'token_type' cannot be 'batch' or 'default_batch' "
                 "when set to generate tokens with limited use count"
             )
+    if 0 < role.token_max_ttl < role.token_ttl:
+        raise InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
     return role
+
+
+def _token_policies(names: Sequence[str]) -> tuple[str, ...]:
+    """Normalised as the allowed policies are, but a role may not hand out ``root`` (nor a policy
+    no token may hold) by default: ``sanitize`` would otherwise turn the list into ``root``."""
+    for name in _lower_unique(names):
+        if name == policies.ROOT or name in policies.NOT_ASSIGNABLE:
+            quoted = json.dumps(name, ensure_ascii=False)
+            raise InvalidRequest(f"cannot assign policy {quoted} to a role's token_policies")
+    return tuple(policies.sanitize(names))
 
 
 def _token_type(value: object) -> str:

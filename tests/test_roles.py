@@ -4,6 +4,7 @@ aggregate's history. No Flask, no database."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -136,13 +137,68 @@ def test_a_negative_use_count_is_refused() -> None:
     assert refused({"token_num_uses": -1}) == "error parsing role fields: 'token_num_uses' cannot be negative"
 
 
-def test_common_token_fields_a_token_role_lacks_are_ignored_with_a_warning() -> None:
-    given = {"token_ttl": 60, "token_max_ttl": -1, "token_policies": ("web",), "orphan": True}
+def test_fields_a_role_does_not_have_are_ignored_with_a_warning() -> None:
+    given = {"token_ttl": 60, "colour": "red", "size": 3, "orphan": True}
     role = write(given)
-    assert role == RoleSettings(name="web", orphan=True)
+    assert role == RoleSettings(name="web", orphan=True, token_ttl=60)
     assert role_write_warnings(given, role, max_lease_ttl=3600) == [
-        "Endpoint ignored these unrecognized parameters: [token_max_ttl token_policies token_ttl]"
+        "Endpoint ignored these unrecognized parameters: [colour size]"
     ]
+
+
+# -- token_ttl, token_max_ttl and token_policies (beyond Vault's token store) --------------
+
+
+def test_the_ttl_max_ttl_and_policies_fields_are_taken_without_a_warning() -> None:
+    given = {"token_ttl": 60, "token_max_ttl": 600, "token_policies": ("Web", " ops", "web", "")}
+    role = write(given)
+    assert role == RoleSettings(name="web", token_ttl=60, token_max_ttl=600, token_policies=("ops", "web"))
+    assert role_write_warnings(given, role, max_lease_ttl=3600) == []
+
+
+@pytest.mark.parametrize("field", ["token_ttl", "token_max_ttl"])
+def test_a_negative_ttl_or_max_ttl_fails_field_validation(field: str) -> None:
+    assert refused({field: -1}) == (
+        f"Field validation failed: error converting input for field \"{field}\": "
+        "cannot provide negative value '-1'"
+    )
+
+
+def test_the_ttl_may_not_exceed_a_set_max_ttl() -> None:
+    assert refused({"token_ttl": 601, "token_max_ttl": 600}) == (
+        "'token_ttl' cannot be greater than 'token_max_ttl'"
+    )
+    assert write({"token_ttl": 600, "token_max_ttl": 600}).token_ttl == 600
+    assert write({"token_ttl": 7200, "token_max_ttl": 0}).token_ttl == 7200  # 0: no max
+    assert write({"token_ttl": 0, "token_max_ttl": 60}).token_max_ttl == 60
+
+
+def test_the_ttl_is_checked_against_the_max_ttl_the_role_keeps() -> None:
+    capped = write({"token_ttl": 60, "token_max_ttl": 600})
+    assert refused({"token_ttl": 900}, capped) == "'token_ttl' cannot be greater than 'token_max_ttl'"
+    assert refused({"token_max_ttl": 30}, capped) == "'token_ttl' cannot be greater than 'token_max_ttl'"
+    assert write({"token_max_ttl": 0, "token_ttl": 900}, capped).token_ttl == 900
+
+
+def test_an_update_keeps_the_ttl_max_ttl_and_policies_it_does_not_give() -> None:
+    first = write({"token_ttl": 60, "token_max_ttl": 600, "token_policies": ("web",)})
+    assert write({"orphan": True}, first) == replace(first, orphan=True)
+    changed = write({"token_ttl": 120, "token_policies": ()}, first)
+    assert (changed.token_ttl, changed.token_max_ttl, changed.token_policies) == (120, 600, ())
+
+
+@pytest.mark.parametrize("policy", ["root", " Root ", "response-wrapping", "control-group"])
+def test_a_role_cannot_hand_out_root_or_unassignable_policies(policy: str) -> None:
+    name = policy.strip().lower()
+    assert refused({"token_policies": ("web", policy)}) == (
+        f'cannot assign policy "{name}" to a role\'s token_policies'
+    )
+
+
+def test_a_refused_token_policies_write_leaves_the_role_as_it_was() -> None:
+    first = write({"token_policies": ("web",)})
+    refused({"token_policies": ("root",)}, first)
+    assert first.token_policies == ("web",)
 
 
 # -- the deprecated fields -----------------------------------------------------------------
@@ -235,8 +291,15 @@ def test_a_read_shows_vaults_fields_and_the_deprecated_durations() -> None:
         "allowed_entity_aliases": ["my-entity-alias"], "allowed_policies": [], "allowed_policies_glob": [],
         "disallowed_policies": [], "disallowed_policies_glob": [], "explicit_max_ttl": 0, "name": "web",
         "orphan": False, "path_suffix": "", "period": 0, "renewable": True, "token_explicit_max_ttl": 0,
-        "token_no_default_policy": False, "token_period": 0, "token_type": "default-service",
+        "token_max_ttl": 0, "token_no_default_policy": False, "token_period": 0, "token_policies": [],
+        "token_ttl": 0, "token_type": "default-service",
     }
+
+
+def test_a_read_shows_the_ttl_max_ttl_and_policies() -> None:
+    fields = role_read_fields(write({"token_ttl": 60, "token_max_ttl": 600, "token_policies": ("ops", "web")}))
+    assert (fields["token_ttl"], fields["token_max_ttl"], fields["token_policies"]) == (60, 600, ["ops", "web"])
+    assert list(fields) == sorted(fields)
 
 
 def test_cidrs_and_use_counts_are_read_only_when_set() -> None:
@@ -340,3 +403,43 @@ def test_a_role_survives_the_ledgers_json_transcoding() -> None:
     stored = list(ledger.events.get(role.id))
     assert [type(event) for event in stored] == [RoleCreated, RoleWritten]
     assert isinstance(stored[1], RoleWritten) and stored[1].remote_addr == "2001:db8::7"
+
+
+def test_a_role_keeps_its_ttl_max_ttl_and_policies_through_the_ledger() -> None:
+    ledger = TokenLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    role = new_role(token_ttl=60, token_max_ttl=600, token_policies=("ops",))
+    role.write(write({"token_policies": ("db", "ops")}, role.settings), T0 + timedelta(seconds=1), BOB)
+    created, written = role.pending_events
+    assert isinstance(created, RoleCreated) and isinstance(written, RoleWritten)
+    assert (created.token_ttl, created.token_max_ttl, created.token_policies) == (60, 600, ["ops"])
+    assert written.token_policies == ["db", "ops"]
+    ledger.save(role)
+    loaded: Role = ledger.repository.get(role.id)
+    assert loaded.settings == role.settings
+    assert loaded.settings is not None and loaded.settings.token_policies == ("db", "ops")
+
+
+def test_a_role_written_before_ttl_max_ttl_and_policies_existed_still_loads() -> None:
+    """Events stored earlier lack the three keys: the role loads with their defaults."""
+    ledger = TokenLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    role = new_role(orphan=True)
+    role.write(write({"path_suffix": "v002"}, role.settings), T0 + timedelta(seconds=1), BOB)
+    old_style = []
+    for event in role.collect_events():
+        stored = ledger.mapper.to_stored_event(event)
+        state = ledger.mapper.transcoder.decode(stored.state)
+        for key in ("token_ttl", "token_max_ttl", "token_policies"):
+            del state[key]
+        old_style.append(replace(stored, state=ledger.mapper.transcoder.encode(state)))
+    ledger.recorder.insert_events(old_style)
+    loaded: Role = ledger.repository.get(role.id)
+    assert loaded.settings == role.settings
+    assert loaded.settings is not None
+    assert (loaded.settings.token_ttl, loaded.settings.token_max_ttl, loaded.settings.token_policies) == (
+        0, 0, (),
+    )
+    assert loaded.settings.path_suffix == "v002" and loaded.settings.orphan
+    stored_events = list(ledger.events.get(role.id))
+    assert [type(event) for event in stored_events] == [RoleCreated, RoleWritten]
+    assert "token_policies" not in vars(stored_events[1])  # truly an old-style event
+    assert stored_events[1].token_policies is None  # type: ignore[attr-defined]

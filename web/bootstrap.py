@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from domain.batch_tokens import BatchTokenCodec
@@ -55,3 +57,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     tidy = TidyService(ledger, lambda: repair(ledger, index), service.expire_due, clock)
     return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service,
                    policies=policies, roles=roles, tidy=tidy)
+
+
+@contextmanager
+def opened(store: str | None = None) -> Iterator[Runtime]:
+    """The runtime of the store named (else ``$TOKENLEDGER_STORE``), closed afterwards: for
+    commands that work on a store and exit."""
+    runtime = bootstrap(Settings.from_env().with_overrides(store=store))
+    try:
+        yield runtime
+    finally:
+        runtime.close()

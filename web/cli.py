@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
 
 from projections.replay import rebuild, verify
-from web.bootstrap import Runtime, bootstrap
+from web import chain_cli, export_cli
+from web.bootstrap import opened
 from web.server import LedgerServer, initialise_store, remove_store
 from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
 
@@ -53,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=summary)
         action.add_argument("--store", default=None, help="the ledger (default: $TOKENLEDGER_STORE)")
         action.set_defaults(run=run)
+
+    ledger = commands.add_parser("ledger", help="the event log itself: integrity, export, import")
+    ledger_actions = ledger.add_subparsers(required=True, metavar="ACTION")
+    chain_cli.add_commands(ledger_actions)
+    export_cli.add_commands(ledger_actions)
     return parser
 
 
@@ -74,7 +78,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    with _opened(arguments.store) as runtime:
+    with opened(arguments.store) as runtime:
         differences = verify(runtime.ledger, runtime.index)
     for difference in differences:
         print(difference)
@@ -83,19 +87,10 @@ def _verify(arguments: argparse.Namespace) -> int:
 
 
 def _rebuild(arguments: argparse.Namespace) -> int:
-    with _opened(arguments.store) as runtime:
+    with opened(arguments.store) as runtime:
         replayed = rebuild(runtime.ledger, runtime.index)
     print(f"rebuilt the read models from {replayed} events")
     return 0
-
-
-@contextmanager
-def _opened(store: str | None) -> Iterator[Runtime]:
-    runtime = bootstrap(Settings.from_env().with_overrides(store=store))
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def _announce(settings: Settings, listen: str, root_token: str | None, *, dev: bool) -> None:
