@@ -428,3 +428,154 @@ def test_a_role_token_renews_on_the_roles_terms_as_they_are_now() -> None:
 def test_a_token_whose_role_was_deleted_is_not_renewed() -> None:
     with pytest.raises(InvalidRequest, match='^original token role "web" could not be found, not renewing$'):
         renewal_terms(300, 0, None, role_name="web")
+
+
+# -- token_ttl, token_max_ttl and token_policies (beyond Vault's token store) --------------
+
+
+def test_the_roles_ttl_is_the_ttl_when_the_request_gives_none() -> None:
+    assert plan_with(role(token_ttl=600), of=USER).ttl == 600
+    assert plan_with(role(token_ttl=600), CreateToken(ttl=60), of=USER).ttl == 60
+    assert plan_with(role(token_ttl=600), CreateToken(lease=120), of=USER).ttl == 120
+    assert plan_with(role(), of=USER).ttl == LIMITS.default_ttl
+
+
+def test_the_roles_ttl_makes_a_root_role_token_expire() -> None:
+    assert plan_with(role()).ttl == 0
+    expiring = plan_with(role(token_ttl=600))
+    assert (expiring.policies, expiring.ttl, expiring.renewable) == (["root"], 600, True)
+
+
+def test_the_roles_ttl_is_still_capped_by_the_system_maximum() -> None:
+    capped = plan_with(role(token_ttl=1000 * 3600), of=USER)
+    assert capped.ttl == LIMITS.max_ttl
+    assert capped.warnings == [
+        'TTL of "1000h" exceeded the effective max_ttl of "768h"; TTL value is capped accordingly'
+    ]
+
+
+def test_the_roles_max_ttl_caps_the_lifetime_as_an_explicit_max_ttl() -> None:
+    child = plan_with(role(token_max_ttl=900), of=USER)
+    assert (child.ttl, child.explicit_max_ttl, child.warnings) == (900, 900, [])
+    asked_longer = plan_with(role(token_max_ttl=900), CreateToken(ttl=3600), of=USER)
+    assert (asked_longer.ttl, asked_longer.explicit_max_ttl) == (900, 900)
+    assert asked_longer.warnings == [
+        'TTL of "1h" exceeded the effective max_ttl of "15m"; TTL value is capped accordingly'
+    ]
+    within = plan_with(role(token_ttl=300, token_max_ttl=900), of=USER)
+    assert (within.ttl, within.explicit_max_ttl) == (300, 900)
+
+
+@pytest.mark.parametrize(
+    ("requested", "role_explicit", "role_max", "expected"),
+    [
+        (0, 0, 900, 900), (600, 0, 900, 600), (1200, 0, 900, 900), (0, 600, 900, 600),
+        (0, 1200, 900, 900), (1200, 1500, 900, 900), (300, 1500, 900, 300), (0, 0, 0, 0),
+    ],
+)
+def test_the_explicit_max_ttl_is_the_smallest_set_of_the_requests_and_the_roles(
+    requested: int, role_explicit: int, role_max: int, expected: int
+) -> None:
+    terms = role(token_explicit_max_ttl=role_explicit, token_max_ttl=role_max)
+    child = plan_with(terms, CreateToken(policies=("web",), explicit_max_ttl=requested))
+    assert child.explicit_max_ttl == expected
+
+
+def test_the_roles_max_ttl_keeps_only_vaults_explicit_max_warning() -> None:
+    both = plan_with(role(token_explicit_max_ttl=7200, token_max_ttl=1800),
+                     CreateToken(policies=("web",), explicit_max_ttl=3600))
+    assert both.explicit_max_ttl == 1800
+    assert both.warnings == [
+        "Explicit max TTL specified both during creation call and in role; "
+        "using the lesser value of 3600 seconds",
+    ]
+    assert plan_with(role(token_max_ttl=1800), CreateToken(explicit_max_ttl=3600)).warnings == []
+
+
+def test_the_roles_max_ttl_ends_a_periodic_token() -> None:
+    periodic = plan_with(role(token_period=600, token_max_ttl=3600), of=USER)
+    assert (periodic.period, periodic.ttl, periodic.explicit_max_ttl) == (600, 600, 3600)
+
+
+def test_a_batch_token_from_a_role_takes_its_ttl_and_is_capped_by_its_max_ttl() -> None:
+    batch_role = role(token_type="batch", orphan=True, renewable=False, token_ttl=300, token_max_ttl=900)
+    batch = plan_with(batch_role, of=USER)
+    assert (batch.token_type, batch.ttl, batch.explicit_max_ttl) == ("batch", 300, 0)
+    longer = plan_with(batch_role, CreateToken(ttl=3600), of=USER)
+    assert (longer.ttl, longer.explicit_max_ttl) == (900, 0)
+    assert longer.warnings == [
+        'TTL of "1h" exceeded the effective max_ttl of "15m"; TTL value is capped accordingly'
+    ]
+    only_max = plan_with(role(token_max_ttl=900), CreateToken(token_type="batch"), of=USER)
+    assert (only_max.token_type, only_max.ttl, only_max.explicit_max_ttl) == ("batch", 900, 0)
+
+
+def test_a_batch_request_is_still_refused_its_own_explicit_max_ttl_but_not_for_the_roles() -> None:
+    with pytest.raises(InvalidRequest, match='^batch tokens cannot have "explicit_max_ttl" set$'):
+        plan_with(role(token_max_ttl=900), CreateToken(token_type="batch", explicit_max_ttl=60), of=USER)
+
+
+def test_a_role_token_renews_within_the_roles_max_ttl_as_it_is_now() -> None:
+    created_with = role(token_ttl=300)
+    child = plan_with(created_with, of=USER)
+    assert child.explicit_max_ttl == 0
+    capped = write_role_settings("web", {"token_max_ttl": 1800}, created_with)
+    assert renewal_terms(child.period, child.explicit_max_ttl, capped) == (0, 1800)
+    both = write_role_settings("web", {"token_explicit_max_ttl": 3600}, capped)
+    assert renewal_terms(child.period, child.explicit_max_ttl, both) == (0, 1800)
+    lower_explicit = write_role_settings("web", {"token_explicit_max_ttl": 600}, capped)
+    assert renewal_terms(child.period, child.explicit_max_ttl, lower_explicit) == (0, 600)
+    lifted = write_role_settings("web", {"token_max_ttl": 0}, capped)
+    assert renewal_terms(child.period, child.explicit_max_ttl, lifted) == (0, 0)
+
+
+def test_the_roles_token_policies_are_the_policies_when_the_request_names_none() -> None:
+    granting = role(token_policies=("reports", "ops"))
+    assert plan_with(granting, of=USER).policies == ["default", "ops", "reports"]
+    assert plan_with(granting, CreateToken(policies=()), of=USER).policies == ["default", "ops", "reports"]
+    assert plan_with(granting, CreateToken(policies=("web",)), of=USER).policies == ["default", "web"]
+
+
+def test_the_roles_token_policies_take_precedence_over_its_allowed_ones_as_the_default_set() -> None:
+    both = role(allowed_policies=("web", "ops"), token_policies=("web",))
+    assert plan_with(both, of=USER).policies == ["default", "web"]
+    assert plan_with(both, CreateToken(policies=("ops",)), of=USER).policies == ["default", "ops"]
+
+
+def test_the_roles_token_policies_do_not_widen_its_allowed_ones() -> None:
+    narrow = role(allowed_policies=("web",), token_policies=("reports",))
+    with pytest.raises(InvalidRequest, match="must be subset of the role's allowed policies"):
+        plan_with(narrow, CreateToken(policies=("reports",)), of=USER)
+    with pytest.raises(InvalidRequest, match="child policies must be subset of parent"):
+        plan_with(role(token_policies=("reports",)), CreateToken(policies=("reports",)), of=USER)
+
+
+@pytest.mark.parametrize(
+    ("keeps_default_out", "request_"),
+    [
+        ({"disallowed_policies": ("default",)}, CreateToken()),
+        ({"disallowed_policies_glob": ("def*",)}, CreateToken()),
+        ({"token_no_default_policy": True}, CreateToken()),
+        ({}, CreateToken(no_default_policy=True)),
+    ],
+)
+def test_default_is_kept_from_the_roles_token_policies_as_from_its_allowed_ones(
+    keeps_default_out: dict[str, object], request_: CreateToken
+) -> None:
+    terms = role(token_policies=("web",), **keeps_default_out)
+    assert plan_with(terms, request_, of=USER).policies == ["web"]
+
+
+def test_the_roles_token_policies_are_checked_against_its_disallowed_ones() -> None:
+    with pytest.raises(InvalidRequest, match='^token policy "ops" is disallowed by this role$'):
+        plan_with(role(token_policies=("web", "ops"), disallowed_policies=("ops",)), of=USER)
+    with pytest.raises(InvalidRequest, match='^token policy "secret-db" is disallowed by this role$'):
+        plan_with(role(token_policies=("secret-db",), disallowed_policies_glob=("secret-*",)), of=USER)
+    with pytest.raises(InvalidRequest, match='^token policy "default" is disallowed by this role$'):
+        plan_with(role(token_policies=("default", "web"), disallowed_policies=("default",)), of=USER)
+
+
+def test_a_batch_token_from_a_role_gets_its_token_policies() -> None:
+    batch_role = role(token_type="default-batch", token_policies=("web",))
+    batch = plan_with(batch_role, of=USER)
+    assert (batch.token_type, batch.policies) == ("batch", ["default", "web"])
