@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Protocol
 
+from domain.errors import InvalidRequest
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -28,3 +30,14 @@ def from_epoch_us(value: int) -> datetime:
     return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(
         microsecond=value % 1_000_000
     )
+
+
+def parse_instant(text: str, name: str = "time") -> datetime:
+    """An RFC 3339 instant (``2026-11-23T10:00:05Z``, fractions and offsets allowed), in UTC."""
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an RFC 3339 time such as 2026-11-23T10:00:05Z") from None
+    if instant.tzinfo is None:
+        raise InvalidRequest(f"{name} must name its time zone (Z or an offset such as +01:00)")
+    return instant.astimezone(timezone.utc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -50,3 +51,51 @@ class RoleLookup(Protocol):
 class RoleIndex(Protocol):
     def role_names(self, namespace: str) -> list[str]:
         """Every role of the namespace, in name order."""
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A token as the audit registry keeps it, ended or not."""
+
+    token_id: UUID
+    accessor: str
+    namespace: str
+    parent_id: UUID | None
+    creator_accessor: str
+    role_name: str
+    display_name: str
+    policies: tuple[str, ...]
+    path: str
+    created_at: datetime
+    expire_at: datetime | None
+    status: str
+    ended_at: datetime | None
+
+
+class AuditIndex(Protocol):
+    def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
+        """The token that held the accessor, live or ended."""
+
+    def event_count(self, aggregate_id: UUID) -> int:
+        """How many events the aggregate has."""
+
+    def version_at(self, aggregate_id: UUID, instant: datetime) -> int | None:
+        """The aggregate's version as of the instant, or None if it did not exist yet."""
+
+    def created_by(self, namespace: str, accessor: str, descendants: bool, after: str | None,
+                   limit: int) -> list[TokenRecord]:
+        """Tokens created by the accessor's token (and their creations), in accessor order."""
+
+    def count_created_by(self, namespace: str, accessor: str, descendants: bool) -> int:
+        """How many tokens ``created_by`` lists in all."""
+
+    def created_against_role(self, namespace: str, role: str, start: datetime | None,
+                             end: datetime | None, after: str | None, limit: int) -> list[TokenRecord]:
+        """Tokens created against the role in [start, end), in accessor order."""
+
+    def count_created_against_role(self, namespace: str, role: str, start: datetime | None,
+                                   end: datetime | None) -> int:
+        """How many tokens ``created_against_role`` lists in all."""
+
+    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
+        """The namespace's live tokens, in accessor order."""

@@ -42,7 +42,9 @@ class Dialect:
         return _translate(statement, self.mark, self.schema)
 
 
-_TABLE_REFERENCE = re.compile(r"\b(FROM|INTO|UPDATE)\s+([a-z_]+)\b")
+# Lower-case names after these words are tables of the store (a query's own names, such as a
+# recursive CTE's, are written in capitals to stay unqualified).
+_TABLE_REFERENCE = re.compile(r"\b(FROM|INTO|UPDATE|JOIN)\s+([a-z_]+)\b")
 
 
 @lru_cache(maxsize=1024)

@@ -36,7 +36,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 2  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 3  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 
@@ -141,7 +141,7 @@ class IndexStore:
             prepare_read_models(cursor, self.dialect)
 
     def position(self) -> int:
-        rows = self._query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
+        rows = self.query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
         return int(rows[0]["position"]) if rows else 0
 
     def apply(self, events: Sequence[tuple[int, object]], position: int) -> None:
@@ -160,11 +160,11 @@ class IndexStore:
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a read-model table, in a stable order (for verification)."""
-        return [tuple(dict(row).values()) for row in self._query(f"SELECT * FROM {table} ORDER BY 1, 2", [])]
+        return [tuple(dict(row).values()) for row in self.query(f"SELECT * FROM {table} ORDER BY 1, 2", [])]
 
     def columns(self, table: str) -> list[str]:
         """The table's column names, read off one of its rows (none if it has no rows)."""
-        rows = self._query(f"SELECT * FROM {table} LIMIT 1", [])
+        rows = self.query(f"SELECT * FROM {table} LIMIT 1", [])
         return list(dict(rows[0]).keys()) if rows else []
 
     def ensure_key(self, name: str) -> bytes:
@@ -183,11 +183,11 @@ class IndexStore:
     # -- TokenIndex ----------------------------------------------------------------------
 
     def find(self, token_id: UUID) -> TokenView | None:
-        rows = self._query("SELECT * FROM token_lookup WHERE token_id = ?", [token_id.hex])
+        rows = self.query("SELECT * FROM token_lookup WHERE token_id = ?", [token_id.hex])
         return _view(rows[0]) if rows else None
 
     def token_id_for_accessor(self, accessor: str) -> UUID | None:
-        rows = self._query("SELECT token_id FROM accessor_index WHERE accessor = ?", [accessor])
+        rows = self.query("SELECT token_id FROM accessor_index WHERE accessor = ?", [accessor])
         return UUID(rows[0]["token_id"]) if rows else None
 
     def children_of(self, parent_ids: Sequence[UUID]) -> list[UUID]:
@@ -195,7 +195,7 @@ class IndexStore:
         for start in range(0, len(parent_ids), _IN_BATCH):
             batch = [parent.hex for parent in parent_ids[start:start + _IN_BATCH]]
             marks = ", ".join("?" * len(batch))
-            rows = self._query(f"SELECT child_id FROM child_index WHERE parent_id IN ({marks})", batch)
+            rows = self.query(f"SELECT child_id FROM child_index WHERE parent_id IN ({marks})", batch)
             children.extend(UUID(row["child_id"]) for row in rows)
         return children
 
@@ -206,12 +206,12 @@ class IndexStore:
         sql += " ORDER BY accessor"
         if limit is not None:
             sql, params = sql + " LIMIT ?", [*params, limit]
-        return [row["accessor"] for row in self._query(sql, params)]
+        return [row["accessor"] for row in self.query(sql, params)]
 
     def created_under(self, namespace: str, path: str) -> list[UUID]:
         """The path itself, or below it: ``/`` sorts just before ``0``, so one range scan of the
         (namespace, path) index finds ``path/...`` without matching ``path2``."""
-        rows = self._query(
+        rows = self.query(
             "SELECT token_id FROM token_lookup WHERE namespace = ? "
             "AND (path = ? OR (path >= ? AND path < ?))",
             [namespace, path, path + "/", path + "0"],
@@ -219,7 +219,7 @@ class IndexStore:
         return [UUID(row["token_id"]) for row in rows]
 
     def expired(self, now: datetime, limit: int) -> list[UUID]:
-        rows = self._query(
+        rows = self.query(
             "SELECT token_id FROM token_lookup WHERE expire_at_us <= ? ORDER BY expire_at_us LIMIT ?",
             [to_epoch_us(now), limit],
         )
@@ -231,21 +231,22 @@ class IndexStore:
         if not names:
             return {}
         marks = ", ".join("?" * len(names))
-        rows = self._query(f"SELECT name, text FROM acl_policies WHERE namespace = ? AND name IN ({marks})",
+        rows = self.query(f"SELECT name, text FROM acl_policies WHERE namespace = ? AND name IN ({marks})",
                            [namespace, *names])
         return {row["name"]: row["text"] for row in rows}
 
     def policy_names(self, namespace: str) -> list[str]:
-        rows = self._query("SELECT name FROM acl_policies WHERE namespace = ? ORDER BY name", [namespace])
+        rows = self.query("SELECT name FROM acl_policies WHERE namespace = ? ORDER BY name", [namespace])
         return [row["name"] for row in rows]
 
     # -- RoleIndex -----------------------------------------------------------------------
 
     def role_names(self, namespace: str) -> list[str]:
-        rows = self._query("SELECT name FROM token_roles WHERE namespace = ? ORDER BY name", [namespace])
+        rows = self.query("SELECT name FROM token_roles WHERE namespace = ? ORDER BY name", [namespace])
         return [row["name"] for row in rows]
 
-    def _query(self, sql: str, params: list[Any]) -> list[Any]:
+    def query(self, sql: str, params: list[Any]) -> list[Any]:
+        """Rows of one read-only statement (``?`` marks, bare table names)."""
         with self._reader() as cursor:
             cursor.execute(self.dialect.sql(sql), params)
             return list(cursor.fetchall())

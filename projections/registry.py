@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.accessor_index import AccessorIndex
+from projections.audit_index import EventTimes, TokenRegistry
 from projections.child_index import ChildIndex
 from projections.lookup_index import LookupIndex
 from projections.policy_index import PolicyIndex
@@ -12,7 +13,8 @@ from projections.role_index import RoleIndex
 from projections.writes import IndexProjection, Write
 
 PROJECTIONS: tuple[IndexProjection, ...] = (
-    LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(),
+    LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(), EventTimes(),
+    TokenRegistry(),
 )
 
 

@@ -18,14 +18,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """A Flask app serving Vault's token API at ``/v1/auth/token`` and the policy and lease
     endpoints at ``/v1/sys``, over the configured store."""
     runtime = bootstrap(settings or Settings.from_env(), clock)
-    wait = runtime.settings.index_wait_seconds
     app = Flask("tokenledger")
     app.extensions[EXTENSION_KEY] = runtime
-    app.register_blueprint(
-        create_token_blueprint(runtime.service, runtime.clock, runtime.roles, runtime.tidy, wait),
-        url_prefix="/v1/auth/token",
-    )
-    app.register_blueprint(create_sys_blueprint(runtime.service, runtime.policies, wait), url_prefix="/v1/sys")
+    app.register_blueprint(create_token_blueprint(runtime), url_prefix="/v1/auth/token")
+    app.register_blueprint(create_sys_blueprint(runtime), url_prefix="/v1/sys")
     register_error_handlers(app)
     return app
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from domain.audit import AuditService
 from domain.batch_tokens import BatchTokenCodec
 from domain.clock import Clock, SystemClock
 from domain.ledger import TokenLedger
@@ -14,6 +15,7 @@ from domain.role_service import RoleService
 from domain.tidy import TidyService
 from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
+from projections.audit_queries import AuditQueries
 from projections.index_store import IndexStore
 from projections.postgres_store import IndexedPostgresRecorder
 from projections.replay import catch_up, repair
@@ -36,6 +38,7 @@ class Runtime:
     policies: PolicyService
     roles: RoleService
     tidy: TidyService
+    audit: AuditService
 
     def close(self) -> None:
         self.ledger.close()
@@ -55,8 +58,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     service = TokenService(ledger, index, hasher, clock, settings.ttl_limits,
                            policies=policies, roles=roles, batch=batch)
     tidy = TidyService(ledger, lambda: repair(ledger, index), service.expire_due, clock)
+    audit = AuditService(ledger, AuditQueries(index), clock)
     return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service,
-                   policies=policies, roles=roles, tidy=tidy)
+                   policies=policies, roles=roles, tidy=tidy, audit=audit)
 
 
 @contextmanager

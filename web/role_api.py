@@ -6,10 +6,12 @@ from collections.abc import Callable
 from flask import Response, request
 from marshmallow import fields
 
+from domain.audit import AuditService
 from domain.caller import Caller
 from domain.role_service import RoleService
 from domain.role_settings import role_read_fields
 from web.access import is_list_request
+from web.audit_api import as_of
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION
 from web.fields import Duration, NameList, RequestSchema, WholeNumber
@@ -47,8 +49,9 @@ ROLE_WRITE = RoleWriteSchema()
 
 
 class RoleEndpoints:
-    def __init__(self, roles: RoleService) -> None:
+    def __init__(self, roles: RoleService, audit: AuditService) -> None:
         self._roles = roles
+        self._audit = audit
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
@@ -71,7 +74,11 @@ class RoleEndpoints:
         return vault_response(data={"keys": names})
 
     def read_role(self, caller: Caller, role_name: str) -> Response:
-        settings = self._roles.settings(caller.namespace, role_name)
+        instant = as_of(request)
+        if instant is None:
+            settings = self._roles.settings(caller.namespace, role_name)
+        else:
+            settings = self._audit.role_as_of(caller.namespace, role_name, instant)
         if settings is None:
             return error_response(404)
         return vault_response(data=role_read_fields(settings))

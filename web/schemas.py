@@ -71,6 +71,10 @@ class AccessorBodySchema(RequestSchema):
     accessor = fields.String(load_default="")
 
 
+class LookupAccessorSchema(AccessorBodySchema):
+    as_of = fields.String(load_default=None, allow_none=True)
+
+
 class RenewBodySchema(TokenBodySchema):
     increment = Duration(load_default=0)
 
@@ -185,6 +189,7 @@ class TidyReportSchema(Schema):
 CREATE_TOKEN = CreateTokenSchema()
 TOKEN_BODY = TokenBodySchema()
 ACCESSOR_BODY = AccessorBodySchema()
+LOOKUP_ACCESSOR_BODY = LookupAccessorSchema()
 RENEW_BODY = RenewBodySchema()
 RENEW_ACCESSOR_BODY = RenewAccessorBodySchema()
 INCREMENT_BODY = IncrementBodySchema()

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from flask import Blueprint, Response, request
 from marshmallow import fields
 
+from domain.audit import AuditService
 from domain.caller import Caller
 from domain.policy_service import PolicyService
 from domain.token_service import TokenService
 from web.access import Gate, is_list_request
+from web.audit_api import HistoryEndpoints, as_of
+from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.fields import NameList, RequestSchema
@@ -37,22 +40,24 @@ POLICY_BODY = PolicyBodySchema()
 CAPABILITIES_BODY = CapabilitiesSchema()
 
 
-def create_sys_blueprint(tokens: TokenService, policies: PolicyService, index_wait_seconds: float) -> Blueprint:
+def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
     blueprint = Blueprint("vault_sys", __name__)
     register_error_handlers(blueprint)
-    gate = Gate(tokens, index_wait_seconds)
-    endpoints = SysEndpoints(tokens, policies)
-    for rule, handler, methods in endpoints.routes():
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
+    history = HistoryEndpoints(runtime.audit)
+    for rule, handler, methods in [*endpoints.routes(), *history.routes()]:
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule), methods=methods,
                                endpoint=f"{handler.__name__}{rule}")
     return blueprint
 
 
 class SysEndpoints:
-    def __init__(self, tokens: TokenService, policies: PolicyService) -> None:
+    def __init__(self, tokens: TokenService, policies: PolicyService, audit: AuditService) -> None:
         self._tokens = tokens
         self._policies = policies
+        self._audit = audit
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
@@ -87,7 +92,11 @@ class SysEndpoints:
         return self._read(caller, name, text_key="policy")
 
     def _read(self, caller: Caller, name: str, text_key: str) -> Response:
-        text = self._policies.read(caller.namespace, name)
+        instant = as_of(request)
+        if instant is None:
+            text = self._policies.read(caller.namespace, name)
+        else:
+            text = self._audit.policy_as_of(caller.namespace, name, instant)
         if text is None:
             return error_response(404)
         return vault_response(data={"name": name.strip().lower(), text_key: text})

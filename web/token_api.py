@@ -10,20 +10,21 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from domain.caller import Caller
 from domain.clock import Clock
-from domain.errors import InvalidRequest
-from domain.role_service import RoleService
+from domain.errors import InvalidRequest, PermissionDenied
+from domain.audit import DEFAULT_PAGE, AuditService
 from domain.tidy import TidyService
-from domain.token_service import Renewal, TokenService
+from domain.token_service import POLICY_DENIED, Renewal, TokenService
 from domain.token_view import TokenView
 from web import schemas
 from web.access import Gate, is_list_request
+from web.audit_api import as_of, token_page
+from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
 from web.namespace import addresses_a_site
 from web.request_input import load, uses_aliases
 from web.role_api import RoleEndpoints
 
-DEFAULT_INDEX_WAIT_SECONDS = 2.0
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]
 Handler = Callable[..., Response]
@@ -31,17 +32,14 @@ TIDY_WARNING = ("Tidy operation successfully started. Any information from the o
                 "printed to Vault's server logs.")
 
 
-def create_token_blueprint(
-    service: TokenService, clock: Clock, roles: RoleService, tidy: TidyService,
-    index_wait_seconds: float = DEFAULT_INDEX_WAIT_SECONDS,
-) -> Blueprint:
+def create_token_blueprint(runtime: Runtime) -> Blueprint:
     """A blueprint serving Vault's token API, roles included; mount it at ``/v1/auth/token``."""
     blueprint = Blueprint("vault_token_auth", __name__)
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
-    gate = Gate(service, index_wait_seconds)
-    token_endpoints = TokenEndpoints(service, clock, tidy)
-    role_endpoints = RoleEndpoints(roles)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    token_endpoints = TokenEndpoints(runtime.service, runtime.clock, runtime.tidy, runtime.audit)
+    role_endpoints = RoleEndpoints(runtime.roles, runtime.audit)
     for rule, handler, methods in [*token_endpoints.routes(), *role_endpoints.routes()]:
         exists = role_endpoints.exists if rule.startswith("/roles/") else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "auth/token", rule, exists),
@@ -72,10 +70,11 @@ def _unsupported(unknown: str) -> Response:
 
 
 class TokenEndpoints:
-    def __init__(self, service: TokenService, clock: Clock, tidy: TidyService) -> None:
+    def __init__(self, service: TokenService, clock: Clock, tidy: TidyService, audit: AuditService) -> None:
         self._service = service
         self._clock = clock
         self._tidy = tidy
+        self._audit = audit
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
         return [
@@ -85,8 +84,8 @@ class TokenEndpoints:
             ("/lookup", self.lookup, READ_OR_UPDATE),
             ("/lookup/<path:token>", self.lookup, ["GET"]),
             ("/lookup-self", self.lookup_self, READ_OR_UPDATE),
-            ("/lookup-accessor", self.lookup_accessor, UPDATE),
-            ("/lookup-accessor/<accessor>", self.lookup_accessor, UPDATE),
+            ("/lookup-accessor", self.lookup_accessor, READ_OR_UPDATE),
+            ("/lookup-accessor/<accessor>", self.lookup_accessor, READ_OR_UPDATE),
             ("/renew", self.renew, UPDATE),
             ("/renew/<path:token>", self.renew, UPDATE),
             ("/renew-self", self.renew_self, UPDATE),
@@ -135,9 +134,16 @@ class TokenEndpoints:
         return self._lookup_response(caller.view, caller.raw_token, [])
 
     def lookup_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, warnings = load(schemas.ACCESSOR_BODY, request, accessor=accessor)
-        view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
-        return self._lookup_response(view, "", warnings)
+        """With ``as_of`` (query or body), the token as it was then, whatever became of it since."""
+        parameters, warnings = load(schemas.LOOKUP_ACCESSOR_BODY, request, accessor=accessor)
+        instant = as_of(request, parameters)
+        if instant is None:
+            view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
+            return self._lookup_response(view, "", warnings)
+        past = self._audit.token_as_of(caller.namespace, parameters["accessor"], instant)
+        data = schemas.LOOKUP_DATA.dump(schemas.TokenLookup(past.view, "", instant))
+        return vault_response(data={**data, "status": past.status, "as_of": schemas.go_time(instant)},
+                              warnings=warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
         found = schemas.TokenLookup(view, presented_id, self._clock.now())
@@ -186,7 +192,17 @@ class TokenEndpoints:
     def list_accessors(self, caller: Caller) -> Response:
         if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
-        keys = self._service.list_accessors(caller)
+        after, limit = request.args.get("after") or None, _limit()
+        if request.args.get("detailed", "").lower() in ("1", "t", "true"):
+            if not caller.is_sudo:
+                raise PermissionDenied(POLICY_DENIED)
+            page = self._audit.live_tokens(caller.namespace, after, limit or DEFAULT_PAGE)
+            if not page.items:
+                return error_response(404)
+            data = token_page(page)
+            return vault_response(data={"keys": data["keys"], "key_info": data["key_info"],
+                                        "next_after": data["next_after"]})
+        keys = self._service.list_accessors(caller, after=after, limit=limit)
         if not keys:
             return error_response(404)
         return vault_response(data=schemas.KEY_LIST.dump({"keys": keys}))
@@ -199,6 +215,15 @@ class TokenEndpoints:
         response = vault_response(data=schemas.TIDY_REPORT.dump(report), warnings=[TIDY_WARNING])
         response.status_code = 202
         return response
+
+
+def _limit() -> int | None:
+    text = request.args.get("limit", "")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidRequest("limit must be a positive whole number")
+    return int(text)
 
 
 def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) -> Response:
