@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from projections.replay import rebuild, verify
-from web import chain_cli, export_cli
+from web import audit_cli, chain_cli, export_cli
 from web.bootstrap import opened
 from web.server import LedgerServer, initialise_store, remove_store
 from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     ledger_actions = ledger.add_subparsers(required=True, metavar="ACTION")
     chain_cli.add_commands(ledger_actions)
     export_cli.add_commands(ledger_actions)
+    audit_cli.add_commands(commands)
     return parser
 
 
@@ -88,7 +90,12 @@ def _verify(arguments: argparse.Namespace) -> int:
 
 def _rebuild(arguments: argparse.Namespace) -> int:
     with opened(arguments.store) as runtime:
-        replayed = rebuild(runtime.ledger, runtime.index)
+        total = runtime.ledger.recorder.max_notification_id() or 0
+        with Progress(TextColumn("rebuilding read models"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("events"), TimeRemainingColumn(), transient=True) as progress:
+            task = progress.add_task("rebuild", total=total)
+            replayed = rebuild(runtime.ledger, runtime.index,
+                               progress=lambda count: progress.advance(task, count))
     print(f"rebuilt the read models from {replayed} events")
     return 0
 
