@@ -17,6 +17,7 @@ from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
 from projections.audit_queries import AuditQueries
 from projections.index_store import IndexStore
+from projections.ledger_file import check_readable
 from projections.postgres_store import IndexedPostgresRecorder
 from projections.replay import catch_up, repair
 from projections.sqlite_store import IndexedSQLiteRecorder
@@ -48,6 +49,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     ledger = TokenLedger(env=settings.eventsourcing_env())
     if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
         raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
+    check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
     index = ledger.recorder.index_store()
     catch_up(ledger, index)
     hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import os
+from base64 import b64decode
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 from typing import Any
@@ -16,6 +18,14 @@ DEFAULT_STORE = "tokenledger.db"
 DEFAULT_DEV_STORE = "tokenledger-dev.db"
 DEFAULT_LISTEN = "127.0.0.1:8200"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+CIPHER_KEY_VARIABLE = "TOKENLEDGER_CIPHER_KEY"
+CIPHER_KEY_BYTES = 32
+# AES-GCM from the ``cryptography`` package (not the library's default, pycryptodome's, slower).
+AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+# The library looks a setting up as ``<APPLICATION NAME>_<NAME>`` before ``<NAME>``, in the process
+# environment too, and ``TOKENLEDGER_CIPHER_KEY`` is such a name. So the store's settings give
+# both spellings, and only ``Settings.cipher_key`` decides whether and how the ledger is encrypted.
+_APPLICATION_PREFIX = "TOKENLEDGER_"
 
 
 class SettingsError(ValueError):
@@ -24,12 +34,23 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """``store`` is a SQLite file path or a ``postgresql://`` URL."""
+    """``store`` is a SQLite file path or a ``postgresql://`` URL.
+
+    ``cipher_key``, base64 of 32 random bytes, encrypts every event's state in the store
+    (AES-256-GCM). Make one with
+    ``python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"``.
+    It is never shown in ``repr`` or in an error message.
+    """
 
     store: str = DEFAULT_STORE
     ttl_limits: TtlLimits = TtlLimits()
     expiry_sweep_seconds: float = 1.0
     index_wait_seconds: float = 2.0
+    cipher_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cipher_key is not None:
+            check_cipher_key(self.cipher_key)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +64,7 @@ class Settings:
             ttl_limits=TtlLimits(default_ttl=default_ttl, max_ttl=max_ttl),
             expiry_sweep_seconds=_seconds(env, "TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"),
             index_wait_seconds=_seconds(env, "TOKENLEDGER_INDEX_WAIT_SECONDS", "2"),
+            cipher_key=env.get(CIPHER_KEY_VARIABLE, "").strip() or None,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -55,13 +77,37 @@ class Settings:
     def eventsourcing_env(self) -> dict[str, str]:
         """The ``eventsourcing`` library's settings for this store."""
         if self.is_postgres:
-            return postgres_env(self.store)
+            return {**postgres_env(self.store), **self._cipher_env()}
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(self.store)),
             "APPLICATION_RECORDER_TOPIC": "projections.sqlite_store:IndexedSQLiteRecorder",
             "SQLITE_LOCK_TIMEOUT": "30",
+            **self._cipher_env(),
         }
+
+    def _cipher_env(self) -> dict[str, str]:
+        """Encryption on with this key, or off: an empty value reads as "not set" to the library."""
+        topic, key = (AES_CIPHER_TOPIC, self.cipher_key) if self.cipher_key else ("", "")
+        env = {"CIPHER_TOPIC": topic, "CIPHER_KEY": key}
+        return {**env, **{_APPLICATION_PREFIX + name: value for name, value in env.items()}}
+
+
+def check_cipher_key(value: str) -> None:
+    """A ``SettingsError`` unless ``value`` is base64 of exactly 32 bytes; never echoes it."""
+    try:
+        material = b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise SettingsError(
+            f"{CIPHER_KEY_VARIABLE} is not valid base64: it must be base64 of {CIPHER_KEY_BYTES} random "
+            "bytes (make one with: python -c \"from eventsourcing.cryptography import AESCipher; "
+            f"print(AESCipher.create_key({CIPHER_KEY_BYTES}))\")"
+        ) from None
+    if len(material) != CIPHER_KEY_BYTES:
+        raise SettingsError(
+            f"{CIPHER_KEY_VARIABLE} must decode to {CIPHER_KEY_BYTES} bytes (AES-256), "
+            f"not {len(material)}"
+        )
 
 
 def postgres_env(url: str) -> dict[str, str]:
