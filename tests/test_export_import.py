@@ -19,7 +19,9 @@ from flask.testing import FlaskClient
 from domain.ledger import TokenLedger
 from projections import ledger_file
 from projections.index_store import IndexStore
-from projections.ledger_file import ImportLineError, import_ledger
+from projections.ledger_file import ImportLineError
+from projections import ledger_import
+from projections.ledger_import import import_ledger
 from projections.postgres_store import IndexedPostgresRecorder
 from projections.replay import verify
 from projections.sqlite_store import IndexedSQLiteRecorder
@@ -359,7 +361,7 @@ def test_a_failure_part_way_leaves_the_store_without_any_event(
     build_ledger(client)
     text = export(capsys, store)
     inserts = 0
-    real_insert = ledger_file._insert
+    real_insert = ledger_import._insert
 
     def failing_insert(*args: Any) -> Any:
         nonlocal inserts
@@ -368,7 +370,7 @@ def test_a_failure_part_way_leaves_the_store_without_any_event(
             raise RuntimeError("the disk is full")
         return real_insert(*args)
 
-    monkeypatch.setattr(ledger_file, "_insert", failing_insert)
+    monkeypatch.setattr(ledger_import, "_insert", failing_insert)
     with opened_ledger(new_store) as ledger, pytest.raises(RuntimeError, match="disk is full"):
         import_ledger(ledger, index_of(ledger), io.StringIO(text), batch_size=5)
     assert inserts == 3
@@ -378,7 +380,7 @@ def test_a_failure_part_way_leaves_the_store_without_any_event(
         assert all(index.rows(table) == [] for table in ("token_lookup", "accessor_index", "acl_policies"))
         assert index.position() == 0
 
-    monkeypatch.setattr(ledger_file, "_insert", real_insert)  # the retry starts from position 1
+    monkeypatch.setattr(ledger_import, "_insert", real_insert)  # the retry starts from position 1
     with opened_ledger(new_store) as ledger:
         summary = import_ledger(ledger, index_of(ledger), io.StringIO(text), batch_size=5)
     assert summary.positions_preserved

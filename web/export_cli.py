@@ -18,9 +18,9 @@ from projections.ledger_file import (
     StoreNotEmptyError,
     check_readable,
     export_ledger,
-    import_ledger,
     parse_instant,
 )
+from projections.ledger_import import import_ledger
 from projections.postgres_store import IndexedPostgresRecorder
 from projections.sqlite_store import IndexedSQLiteRecorder
 from web.settings import Settings
