@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
-from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.vault_http import API, call, create, let_create_tokens
