@@ -1,4 +1,4 @@
-"""PostgreSQL adapter: the same read models, written in the events' transaction.
+"""PostgreSQL adapter: the same read models and hash chain, written in the events' transaction.
 
 The library's recorder serialises inserts with ``LOCK TABLE ... IN EXCLUSIVE MODE``, so
 notification IDs commit in order and a read model's position is exact across processes.
@@ -16,6 +16,7 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
 
+from projections import hash_chain
 from projections.dialect import POSTGRES, Dialect
 from projections.index_store import IndexStore, apply_events, prepare_read_models
 
@@ -35,6 +36,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 with self.datastore.transaction(commit=True) as cursor:
                     cursor.execute(f'SET LOCAL search_path TO "{self._schema_name()}"')
                     prepare_read_models(cursor, POSTGRES)
+                    hash_chain.create_table(cursor, self._dialect())
             finally:
                 lock_holder.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
@@ -45,6 +47,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        hash_chain.append(curs, self._dialect(), stored_events, notification_ids or ())
         saved_events = kwargs.get("saved_events")
         if saved_events is not None and notification_ids:
             apply_events(curs, self._dialect(), saved_events, max(notification_ids))
@@ -60,6 +63,14 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             cursor.execute(statement, (list(originator_ids),))
             return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
                                 topic=row["topic"], state=bytes(row["state"])) for row in cursor.fetchall()]
+
+    def chain_head(self) -> hash_chain.Link | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            return hash_chain.head(cursor, self._dialect())
+
+    def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
+        with self.datastore.transaction(commit=False) as cursor:
+            return hash_chain.links(cursor, self._dialect(), after, stop, limit)
 
     def _dialect(self) -> Dialect:
         return POSTGRES.in_schema(self.datastore.schema)

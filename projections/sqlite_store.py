@@ -9,13 +9,14 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from projections import hash_chain
 from projections.dialect import SQLITE
 from projections.index_store import IndexStore, apply_events, prepare_read_models
 from projections.writer_lock import WriterLock
 
 
 class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
-    """Writes each save's read-model rows in the same transaction as its events.
+    """Writes each save's read-model rows and hash-chain links in the same transaction as its events.
 
     So an acknowledged write is visible to every reader at once, and a crash can never leave
     the indexes behind the log. The recorded position lets a restart catch up events written
@@ -46,6 +47,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         super().create_table()
         with self._writers, self.datastore.transaction(commit=True) as cursor:
             prepare_read_models(cursor, SQLITE)
+            hash_chain.create_table(cursor, SQLITE)
 
     def _insert_events(
         self,
@@ -54,10 +56,19 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        hash_chain.append(c, SQLITE, stored_events, notification_ids or ())
         saved_events = kwargs.get("saved_events")
         if saved_events is not None and notification_ids:
             apply_events(c, SQLITE, saved_events, max(notification_ids))
         return notification_ids
+
+    def chain_head(self) -> hash_chain.Link | None:
+        with self.datastore.transaction(commit=False) as c:
+            return hash_chain.head(c, SQLITE)
+
+    def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
+        with self.datastore.transaction(commit=False) as c:
+            return hash_chain.links(c, SQLITE, after, stop, limit)
 
     def index_store(self) -> IndexStore:
         return IndexStore(self.datastore, SQLITE, writers=self._writers)
