@@ -115,3 +115,15 @@ def test_a_roles_bound_cidrs_bind_its_tokens(client: FlaskClient) -> None:
     for address in ("192.168.4.2", "fd00::17"):
         inside = call(client, "GET", "lookup-self", token, environ_base={"REMOTE_ADDR": address})
         assert inside.status_code == 200, address
+
+
+def test_role_and_policy_lists_page_with_after_and_limit(client: FlaskClient) -> None:
+    for name in ("a", "b", "c"):
+        write_role(client, name)
+        write_policy(client, f"p{name}", 'path "auth/token/lookup" { capabilities = ["update"] }')
+    first = call(client, "LIST", "roles", query_string={"limit": 2}).json["data"]["keys"]
+    rest = call(client, "LIST", "roles", query_string={"after": first[-1]}).json["data"]["keys"]
+    assert (first, rest) == (["a", "b"], ["c"])
+    page = call(client, "LIST", "sys/policies/acl", query_string={"after": "default", "limit": 2})
+    assert page.json["data"]["keys"] == ["pa", "pb"]
+    assert call(client, "LIST", "roles", query_string={"limit": "0"}).status_code == 400

@@ -78,3 +78,20 @@ def is_list_request(request: Request) -> bool:
     if value in ("", "0", "f", "false"):
         return False
     raise InvalidRequest("invalid value for list parameter")
+
+
+def list_limit(request: Request) -> int | None:
+    """``limit`` of a LIST (as OpenBao pages them with ``after`` and ``limit``), if given."""
+    text = request.args.get("limit", "")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidRequest("limit must be a positive whole number")
+    return int(text)
+
+
+def paged_keys(request: Request, keys: list[str]) -> list[str]:
+    """The page of sorted ``keys`` a LIST asks for with ``after`` and ``limit``."""
+    after, limit = request.args.get("after", ""), list_limit(request)
+    chosen = [key for key in sorted(keys) if key > after]
+    return chosen if limit is None else chosen[:limit]

@@ -10,7 +10,7 @@ from domain.audit import AuditService
 from domain.caller import Caller
 from domain.role_service import RoleService
 from domain.role_settings import role_read_fields
-from web.access import is_list_request
+from web.access import is_list_request, paged_keys
 from web.audit_api import as_of
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION
@@ -68,7 +68,7 @@ class RoleEndpoints:
     def list_roles(self, caller: Caller) -> Response:
         if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
-        names = self._roles.names(caller.namespace)
+        names = paged_keys(request, self._roles.names(caller.namespace))
         if not names:
             return error_response(404)
         return vault_response(data={"keys": names})

@@ -12,7 +12,7 @@ from domain.audit import AuditService
 from domain.caller import Caller
 from domain.policy_service import PolicyService
 from domain.token_service import TokenService
-from web.access import Gate, is_list_request
+from web.access import Gate, is_list_request, paged_keys
 from web.audit_api import HistoryEndpoints, as_of
 from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
@@ -83,7 +83,7 @@ class SysEndpoints:
     def list_policies(self, caller: Caller) -> Response:
         if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
-        return vault_response(data={"keys": self._policies.names(caller.namespace)})
+        return vault_response(data={"keys": paged_keys(request, self._policies.names(caller.namespace))})
 
     def read_policy_legacy(self, caller: Caller, name: str) -> Response:
         return self._read(caller, name, text_key="rules")

@@ -16,7 +16,7 @@ from domain.tidy import TidyService
 from domain.token_service import POLICY_DENIED, Renewal, TokenService
 from domain.token_view import TokenView
 from web import schemas
-from web.access import Gate, is_list_request
+from web.access import Gate, is_list_request, list_limit
 from web.audit_api import as_of, token_page
 from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
@@ -192,7 +192,7 @@ class TokenEndpoints:
     def list_accessors(self, caller: Caller) -> Response:
         if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
-        after, limit = request.args.get("after") or None, _limit()
+        after, limit = request.args.get("after") or None, list_limit(request)
         if request.args.get("detailed", "").lower() in ("1", "t", "true"):
             if not caller.is_sudo:
                 raise PermissionDenied(POLICY_DENIED)
@@ -215,15 +215,6 @@ class TokenEndpoints:
         response = vault_response(data=schemas.TIDY_REPORT.dump(report), warnings=[TIDY_WARNING])
         response.status_code = 202
         return response
-
-
-def _limit() -> int | None:
-    text = request.args.get("limit", "")
-    if not text:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidRequest("limit must be a positive whole number")
-    return int(text)
 
 
 def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) -> Response:
