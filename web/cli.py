@@ -10,7 +10,7 @@ from eventsourcing.persistence import PersistenceError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from projections.replay import rebuild, verify
-from web import audit_cli, chain_cli, export_cli
+from web import audit_cli, chain_cli, export_cli, vault_cli
 from web.bootstrap import opened
 from web.server import LedgerServer, initialise_store, remove_store
 from web.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     chain_cli.add_commands(ledger_actions)
     export_cli.add_commands(ledger_actions)
     audit_cli.add_commands(commands)
+    vault_cli.add_commands(commands)
     return parser
 
 
