@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import threading
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.application import (
@@ -45,6 +45,7 @@ class TokenLedger(Application[UUID]):
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
         self._this_thread = threading.local()
+        self.saved_event_observers: list[Callable[[int], object]] = []  # told how many events each save appended
 
     def save(self, *aggregates: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
         """``Application.save`` for aggregates only, without its runtime-checked Protocol
@@ -64,6 +65,8 @@ class TokenLedger(Application[UUID]):
         recordings = super()._record(processing_event)
         if recordings:
             self._this_thread.position = max(r.notification.id for r in recordings)
+            for observer in self.saved_event_observers:
+                observer(len(recordings))
         return recordings
 
     def get_many(self, aggregate_ids: Sequence[UUID]) -> list[Any]:

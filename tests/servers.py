@@ -7,11 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,8 +26,12 @@ def free_port() -> int:
 
 @dataclass
 class Server:
+    """Its output (the announcement, then a JSON log line per request) goes to a file, not a
+    pipe: a pipe nobody reads fills up and would block a busy server."""
+
     process: subprocess.Popen[str]
     port: int
+    log: IO[str] | None = None
 
     @property
     def url(self) -> str:
@@ -58,6 +64,9 @@ class Server:
         return self.output()
 
     def output(self) -> str:
+        if self.log is not None:
+            self.log.seek(0)
+            return self.log.read()
         return self.process.stdout.read() if self.process.stdout else ""
 
 
@@ -68,11 +77,12 @@ def start_server(*arguments: str, env: dict[str, str] | None = None) -> Server:
         command += ["--listen-address", f"127.0.0.1:{port}"]
     else:
         port = int(arguments[arguments.index("--dev-listen-address") + 1].rsplit(":", 1)[1])
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True,
     )
-    server = Server(process=process, port=port)
+    server = Server(process=process, port=port, log=log)
     try:
         server.wait_until_listening()
     except BaseException:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Request, Response, request
+from flask import Request, Response, g, request
 
 from domain.errors import InvalidRequest
 from domain.token_service import Access, TokenService
@@ -44,6 +44,7 @@ class Gate:
             access = Access(vault_path(request, vault_prefix, rule),
                             operation(request, namespace, path_parameters, exists), namespace)
             caller = self._service.authenticate(presented_token(request), request.remote_addr or "", access)
+            g.accessor = caller.view.accessor
             try:
                 response = handler(caller, **path_parameters)
             finally:

@@ -8,6 +8,7 @@ from domain.clock import Clock
 from web.bootstrap import Runtime, bootstrap
 from web.errors import register_error_handlers
 from web.settings import Settings
+from web.observability import install_observability
 from web.openapi import register_openapi
 from web.sys_api import create_sys_blueprint
 from web.token_api import create_token_blueprint
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(create_token_blueprint(runtime), url_prefix="/v1/auth/token")
     app.register_blueprint(create_sys_blueprint(runtime), url_prefix="/v1/sys")
     app.register_blueprint(create_ui_blueprint(runtime), url_prefix="/ui")
+    install_observability(app, runtime)
     register_openapi(app)
     register_error_handlers(app)
     return app

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 
 _HEADERS = {"Cache-Control": "no-store"}
 
@@ -24,7 +24,7 @@ def vault_response(
     warnings: list[str] | None = None,
 ) -> Response:
     body = {
-        "request_id": str(uuid.uuid4()),
+        "request_id": g.get("request_id") or str(uuid.uuid4()),
         "lease_id": "",
         "renewable": False,
         "lease_duration": 0,

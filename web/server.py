@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from gunicorn.app.base import BaseApplication
 from web.app import create_app, runtime_of
 from web.bootstrap import bootstrap
 from web.expiry import ExpirySweeper
+from web.json_logging import configure_json_logging
+from web.metrics import MULTIPROCESS_DIR
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,9 @@ def remove_store(store: str) -> None:
 
 class LedgerServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, bind: str, workers: int, threads: int) -> None:
+        # Before any worker starts (and so before prometheus_client is imported anywhere): the
+        # workers count into files here and any of them sums them all at a scrape.
+        os.environ.setdefault(MULTIPROCESS_DIR, tempfile.mkdtemp(prefix="tokenledger-metrics-"))
         self._settings = settings
         self._options = {
             "bind": bind,
@@ -69,6 +76,7 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
+        configure_json_logging()
         app = _create_app_riding_out_outages(self._settings)
         runtime = runtime_of(app)
         if self._settings.expiry_sweep_seconds > 0:

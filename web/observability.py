@@ -1,0 +1,78 @@
+"""Operations: ``sys/health`` in Vault's shape, ``sys/metrics?format=prometheus``, and a request
+id, a latency measurement and a JSON log line for every request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, request
+
+from domain.caller import Caller
+from web.access import Gate
+from web.bootstrap import Runtime
+from web.envelope import error_response
+from web.metrics import Metrics
+
+log = logging.getLogger("tokenledger.request")
+VERSION = "tokenledger 0.1.0"
+
+
+def install_observability(app: Flask, runtime: Runtime) -> None:
+    metrics = Metrics(runtime)
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = str(uuid.uuid4())
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.observe(route, request.method, response.status_code, seconds)
+        log.info("request", extra={"request_id": g.get("request_id", ""), "method": request.method,
+                                   "route": route, "status": response.status_code,
+                                   "duration_ms": round(seconds * 1000, 3),
+                                   "accessor": g.get("accessor", ""), "remote_addr": request.remote_addr})
+        return response
+
+    app.register_blueprint(_operations_blueprint(runtime, metrics), url_prefix="/v1/sys")
+
+
+def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
+    blueprint = Blueprint("operations", __name__)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+
+    def health() -> Response:
+        """Unauthenticated, as in Vault: 200 when initialised and the store answers."""
+        try:
+            initialised = runtime.ledger.is_initialised()
+            reachable = True
+        except Exception:  # noqa: BLE001 - any store failure means "not serving"
+            initialised, reachable = False, False
+        status = 200 if initialised else (501 if reachable else 503)
+        body = {"initialized": initialised, "sealed": False, "standby": False,
+                "performance_standby": False, "replication_performance_mode": "disabled",
+                "replication_dr_mode": "disabled", "server_time_utc": int(time.time()),
+                "version": VERSION, "store_reachable": reachable}
+        response = app_json(body, status)
+        return response if request.method != "HEAD" else Response(status=status)
+
+    def prometheus(caller: Caller) -> Response:
+        if request.args.get("format") != "prometheus":
+            return error_response(400, "only format=prometheus is supported")
+        text, content_type = metrics.exposition()
+        return Response(text, mimetype=content_type.split(";")[0], headers={"Cache-Control": "no-store"})
+
+    blueprint.add_url_rule("/health", view_func=health, methods=["GET", "HEAD"])
+    blueprint.add_url_rule("/metrics", view_func=gate.guard(prometheus, "sys", "/metrics"), methods=["GET"],
+                           endpoint="prometheus/metrics")
+    return blueprint
+
+
+def app_json(body: dict[str, object], status: int) -> Response:
+    return Response(json.dumps(body) + "\n", status=status, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
