@@ -17,6 +17,7 @@ from domain.tidy import IndexRepair
 from projections.index_store import Cursor, IndexStore
 
 BATCH_SIZE = 1000
+REBUILD_BATCH_SIZE = 10_000  # a rebuild runs with writers stopped: fewer, larger commits
 Progress = Callable[[int], None]
 
 
@@ -37,7 +38,7 @@ def catch_up(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
             progress(len(notifications))
 
 
-def rebuild(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
+def rebuild(app: Application, store: IndexStore, batch_size: int = REBUILD_BATCH_SIZE,
             progress: Progress | None = None) -> int:
     """Drop every read model's rows and replay the whole log into them (run it with writers stopped)."""
     store.clear()
