@@ -130,3 +130,16 @@ def test_capabilities_self_reports_what_the_policies_grant(client: FlaskClient) 
     assert data["auth/token/accessors"] == ["deny"]
     assert data["auth/token/lookup-self"] == ["read"]
     assert call(client, "POST", "sys/capabilities-self", body=body).json["data"]["auth/token/create"] == ["root"]
+
+
+def test_capabilities_of_another_token_or_accessor_spend_none_of_its_uses(client: FlaskClient) -> None:
+    write_policy(client, "creator", CREATOR)
+    auth = create(client, policies=["creator"], num_uses=3)["auth"]
+    by_token = call(client, "POST", "sys/capabilities",
+                    body={"token": auth["client_token"], "paths": ["auth/token/create"]})
+    by_accessor = call(client, "POST", "sys/capabilities-accessor",
+                       body={"accessor": auth["accessor"], "paths": "auth/token/create,sys/policy/x"})
+    assert by_token.json["data"]["capabilities"] == ["update"]
+    assert by_accessor.json["data"]["sys/policy/x"] == ["deny"]
+    assert call(client, "POST", "lookup", body={"token": auth["client_token"]}).json["data"]["num_uses"] == 3
+    assert call(client, "POST", "sys/capabilities", body={"token": "hvs.nope", "paths": ["x"]}).status_code == 403

@@ -1,5 +1,5 @@
 """The ``sys`` endpoints a token service needs: ACL policies (``sys/policy``, ``sys/policies/acl``),
-``sys/leases/revoke-prefix`` for tokens, and ``sys/capabilities-self``."""
+``sys/leases/revoke-prefix`` for tokens, and ``sys/capabilities[-self|-accessor]``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from domain.audit import AuditService
 from domain.caller import Caller
 from domain.policy_service import PolicyService
 from domain.token_service import TokenService
+from domain.token_view import TokenView
 from web.access import Gate, is_list_request, paged_keys
 from web.audit_api import HistoryEndpoints, as_of
 from web.bootstrap import Runtime
@@ -34,6 +35,8 @@ class PolicyBodySchema(RequestSchema):
 class CapabilitiesSchema(RequestSchema):
     paths = NameList(load_default=())
     path = NameList(load_default=())
+    token = fields.String(load_default="")
+    accessor = fields.String(load_default="")
 
 
 POLICY_BODY = PolicyBodySchema()
@@ -72,6 +75,8 @@ class SysEndpoints:
             ("/policies/acl/<name>", self.delete_policy, ["DELETE"]),
             ("/leases/revoke-prefix/<path:prefix>", self.revoke_prefix, WRITE),
             ("/capabilities-self", self.capabilities_self, WRITE),
+            ("/capabilities", self.capabilities_of_token, WRITE),
+            ("/capabilities-accessor", self.capabilities_of_accessor, WRITE),
         ]
 
     # -- policies --------------------------------------------------------------------------
@@ -123,11 +128,23 @@ class SysEndpoints:
     # -- capabilities ----------------------------------------------------------------------
 
     def capabilities_self(self, caller: Caller) -> Response:
+        return self._capabilities(caller.view)
+
+    def capabilities_of_token(self, caller: Caller) -> Response:
+        """Another token's capabilities, without spending one of its uses."""
+        body, _ = load(CAPABILITIES_BODY, request)
+        return self._capabilities(self._tokens.lookup(body["token"], caller.namespace))
+
+    def capabilities_of_accessor(self, caller: Caller) -> Response:
+        body, _ = load(CAPABILITIES_BODY, request)
+        return self._capabilities(self._tokens.lookup_accessor(body["accessor"], caller.namespace))
+
+    def _capabilities(self, view: TokenView) -> Response:
         body, _ = load(CAPABILITIES_BODY, request)
         paths = list(body["paths"]) + list(body["path"])
         if not paths:
             return error_response(400, "paths must be supplied")
-        acl = self._policies.acl(caller.view.namespace, caller.view.policies)
+        acl = self._policies.acl(view.namespace, view.policies)
         data: dict[str, list[str]] = {path: acl.capabilities(path) for path in paths}
         everything = sorted({capability for capabilities in data.values() for capability in capabilities})
         return vault_response(data={**data, "capabilities": everything})
