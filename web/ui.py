@@ -1,12 +1,227 @@
-"""The audit web page: a token's tree and timeline, now or as of a past instant."""
+"""The audit web page: a token's tree and timeline, now or as of a past instant.
+
+Server-rendered (Jinja templates under ``web/templates/ui``), behind a login with a token whose
+policies grant ``read`` with ``sudo`` on ``sys/ledger/history/...`` (as root does): the same
+ACL decision as the ``sys/ledger/history`` API, taken again on every page.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from web.bootstrap import Runtime
+from flask import (Blueprint, flash, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response
+
+from domain.audit import DEFAULT_PAGE
+from domain.caller import Caller
+from domain.errors import InvalidRequest, PermissionDenied
+from domain.namespaces import parse_namespace
+from domain.token_service import POLICY_DENIED, Access
+from projections.audit_tree import AuditTree
+from web.bootstrap import HMAC_KEY_NAME, Runtime
+from web.schemas import go_time
+from web.ui_session import ACCESSOR, NAMESPACE, SEALED, TokenSeal, flask_secret
+from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
+
+HISTORY_PATH = "sys/ledger/history/accessor"
+
+BAD_TOKEN = ("Permission denied: this token is unknown, expired, revoked or used up, "
+             "or may not be used from this address.")
+NOT_AUDITOR = ("This token may not read the audit: its policies must grant read with sudo on "
+               "sys/ledger/history/* (as root does){where}.")
+SESSION_ENDED = "Your session's token is no longer valid: log in again."
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class _LoginNeeded(Exception):
+    """No session, or its token no longer authenticates."""
+
+
+class _NotAllowed(Exception):
+    """The session's token may not read the audit in the namespace asked for."""
 
 
 def create_ui_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/ui``."""
-    return Blueprint("audit_ui", __name__)
+    blueprint = Blueprint("audit_ui", __name__, template_folder="templates")
+    store_key = runtime.index.ensure_key(HMAC_KEY_NAME)  # the page's keys derive from it
+    seal = TokenSeal(store_key)
+    tree = AuditTree(runtime.index)
+
+    @blueprint.record_once
+    def configure_sessions(state: BlueprintSetupState) -> None:
+        app = state.app
+        if app.secret_key is None:
+            app.secret_key = flask_secret(store_key)
+        app.config["SESSION_COOKIE_HTTPONLY"] = True
+        if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+            app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+
+    @blueprint.after_request
+    def harden(response: Response) -> Response:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @contextmanager
+    def authorised(namespace: str, path: str) -> Iterator[Caller]:
+        """The session's caller, allowed to read ``path`` with sudo in ``namespace``; the use of
+        a limited token is settled afterwards, as the API does."""
+        token = seal.open(session.get(SEALED))
+        if token is None:
+            raise _LoginNeeded()
+        try:
+            caller = runtime.service.authenticate(token, request.remote_addr or "",
+                                                  Access(path, "read", namespace))
+        except PermissionDenied as denied:
+            if str(denied) == POLICY_DENIED:
+                raise _NotAllowed() from None
+            raise _LoginNeeded() from None
+        try:
+            if not caller.is_sudo:
+                raise _NotAllowed()
+            yield caller
+        finally:
+            runtime.service.settle(caller)
+
+    def page_namespace() -> str:
+        if "namespace" in request.args:
+            return parse_namespace(request.args["namespace"])
+        namespace = session.get(NAMESPACE, "")
+        return namespace if isinstance(namespace, str) else ""
+
+    def common(namespace: str, **values: Any) -> dict[str, Any]:
+        return {"namespace": namespace, "me": session.get(ACCESSOR, ""), **values}
+
+    @blueprint.errorhandler(_LoginNeeded)
+    def login_needed(_: _LoginNeeded) -> Response:
+        if SEALED in session:
+            session.clear()
+            flash(SESSION_ENDED)
+        return redirect(url_for("audit_ui.login", next=request.full_path.rstrip("?")))
+
+    @blueprint.errorhandler(_NotAllowed)
+    def not_allowed(_: _NotAllowed) -> Response:
+        namespace = page_namespace_or_root()
+        where = f" in namespace {namespace}" if namespace else ""
+        return make_response(render_template("ui/message.html", **common(
+            namespace, title="Not allowed", message=NOT_AUDITOR.format(where=where))), 403)
+
+    @blueprint.errorhandler(InvalidRequest)
+    def invalid(error: InvalidRequest) -> Response:
+        return make_response(render_template("ui/message.html", **common(
+            page_namespace_or_root(), title="Bad request", message=str(error))), 400)
+
+    def page_namespace_or_root() -> str:
+        try:
+            return page_namespace()
+        except InvalidRequest:
+            return ""
+
+    def safe_next(target: str | None) -> str | None:
+        """Only a page of this UI itself, never another site."""
+        home = url_for("audit_ui.index")
+        if target and target.startswith(home) and not target.startswith("//") and "\\" not in target:
+            return target
+        return None
+
+    @blueprint.get("/login")
+    def login() -> Response:
+        return make_response(render_template("ui/login.html", next=safe_next(request.args.get("next")),
+                                             namespace=session.get(NAMESPACE, ""), error=None))
+
+    @blueprint.post("/login")
+    def log_in() -> Response:
+        token = request.form.get("token", "").strip()
+        next_page = safe_next(request.form.get("next"))
+
+        def refused(message: str, status: int) -> Response:
+            page = render_template("ui/login.html", next=next_page,
+                                   namespace=request.form.get("namespace", ""), error=message)
+            return make_response(page, status)
+
+        try:
+            namespace = parse_namespace(request.form.get("namespace", ""))
+        except InvalidRequest as error:
+            return refused(str(error), 400)
+        where = f" in namespace {namespace}" if namespace else ""
+        try:
+            caller = runtime.service.authenticate(token, request.remote_addr or "",
+                                                  Access(HISTORY_PATH, "read", namespace))
+        except PermissionDenied as denied:
+            return refused(NOT_AUDITOR.format(where=where) if str(denied) == POLICY_DENIED else BAD_TOKEN, 403)
+        try:
+            if not caller.is_sudo:
+                return refused(NOT_AUDITOR.format(where=where), 403)
+        finally:
+            runtime.service.settle(caller)
+        session.clear()
+        session[SEALED] = seal.seal(token)
+        session[ACCESSOR] = caller.view.accessor
+        session[NAMESPACE] = namespace
+        return redirect(next_page or url_for("audit_ui.index"))
+
+    @blueprint.post("/logout")
+    def log_out() -> Response:
+        session.clear()
+        flash("Logged out.")
+        return redirect(url_for("audit_ui.login"))
+
+    @blueprint.get("/")
+    def index() -> Response:
+        namespace = page_namespace()
+        with authorised(namespace, HISTORY_PATH):
+            accessor = request.args.get("accessor", "").strip()
+            as_of = request.args.get("as_of", "").strip()
+            if accessor:
+                return redirect(url_for("audit_ui.token_page", accessor=accessor, as_of=as_of or None,
+                                        namespace=namespace or None))
+            return make_response(render_template("ui/search.html", **common(namespace, accessor="",
+                                                                             as_of_value=as_of)))
+
+    @blueprint.get("/tokens/<accessor>")
+    def token_page(accessor: str) -> Response:
+        namespace = page_namespace()
+        with authorised(namespace, f"{HISTORY_PATH}/{accessor}"):
+            instant = parse_as_of(request.args.get("as_of", ""))
+            if instant is not None:
+                runtime.audit.check_instant(instant)
+            record = tree.record(namespace, accessor)
+            if record is None:
+                message = f"No token ever held the accessor {accessor}" + (
+                    f" in namespace {namespace}." if namespace else ".")
+                page = render_template("ui/search.html", **common(
+                    namespace, accessor=accessor, as_of_value=local_input_value(instant), error=message))
+                return make_response(page, 404)
+            try:
+                then = runtime.audit.token_as_of(namespace, accessor, instant or runtime.clock.now())
+            except InvalidRequest:
+                then = None  # it did not exist yet at the instant
+            family = tree.family(record, instant)
+            root = tree_of(family, instant, focus_exists=then is not None,
+                           focus_status=then.status if then else None)
+            after = request.args.get("after", "")
+            history = runtime.audit.history(namespace, accessor, int(after) if after.isdigit() else 0,
+                                            DEFAULT_PAGE)
+            page = render_template(
+                "ui/token.html", **common(
+                    namespace, accessor=accessor, record=record, then=then, instant=instant,
+                    instant_text=go_time(instant), as_of_value=local_input_value(instant),
+                    root=root, family=family, timeline=timeline_of(history.items, instant),
+                    history=history, go_time=go_time))
+            return make_response(page)
+
+    return blueprint
+

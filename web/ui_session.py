@@ -1,0 +1,56 @@
+"""The audit page's login session: the token rides in Flask's session cookie, sealed.
+
+Flask's session cookie is signed, not encrypted, so the token is sealed first with AES-GCM:
+whoever reads the cookie (it is HttpOnly and SameSite=Strict, but may sit in a browser profile or
+a proxy log) learns nothing of the token. The signing and sealing keys are derived (HMAC-SHA256,
+one label each) from the store's ``token-hmac`` key, so every worker and every server on the
+store agrees, sessions survive a restart, and the store gains no key of its own for the page
+(exports list the same keys as before). Nothing else is kept on the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_SEAL_CONTEXT = b"tokenledger audit page: sealed token"
+_NONCE_BYTES = 12
+
+SEALED = "sealed_token"
+ACCESSOR = "accessor"
+NAMESPACE = "namespace"
+
+
+def derived_key(store_key: bytes, purpose: str) -> bytes:
+    return hmac.new(store_key, purpose.encode(), hashlib.sha256).digest()
+
+
+def flask_secret(store_key: bytes) -> bytes:
+    """What signs the session cookie."""
+    return derived_key(store_key, "ui-session: flask session signing")
+
+
+class TokenSeal:
+    def __init__(self, store_key: bytes) -> None:
+        self._cipher = AESGCM(derived_key(store_key, "ui-session: token sealing"))
+
+    def seal(self, token: str) -> str:
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = self._cipher.encrypt(nonce, token.encode(), _SEAL_CONTEXT)
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def open(self, sealed: Any) -> str | None:
+        """The token, or None if the value is not one this store sealed."""
+        if not isinstance(sealed, str):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            return self._cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _SEAL_CONTEXT).decode()
+        except (ValueError, InvalidTag, UnicodeDecodeError):
+            return None
