@@ -169,3 +169,10 @@ def test_listing_accessors_is_paged_and_can_carry_summaries(client: FlaskClient)
     assert {info["display_name"] for info in infos} >= {"token-svc0", "token-svc4", "root"}
     assert any(info["role"] == "ci" for info in infos)
     assert all("expire_time" in info and "creator_accessor" in info and "policies" in info for info in infos)
+
+
+def test_huge_numbers_in_paging_are_not_an_error(client: FlaskClient) -> None:
+    accessor = create(client, policies=["web"], ttl="1h")["auth"]["accessor"]
+    huge = str(2**63)
+    assert call(client, "LIST", "accessors", query_string={"limit": huge}).status_code == 200
+    assert history(client, accessor, after=huge, limit=huge).json["data"]["events"] == []

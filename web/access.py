@@ -81,6 +81,9 @@ def is_list_request(request: Request) -> bool:
     raise InvalidRequest("invalid value for list parameter")
 
 
+MAX_LIST_LIMIT = 100_000  # larger asks get this many: SQL takes no integer past 64 bits
+
+
 def list_limit(request: Request) -> int | None:
     """``limit`` of a LIST (as OpenBao pages them with ``after`` and ``limit``), if given."""
     text = request.args.get("limit", "")
@@ -88,7 +91,7 @@ def list_limit(request: Request) -> int | None:
         return None
     if not text.isdigit() or int(text) < 1:
         raise InvalidRequest("limit must be a positive whole number")
-    return int(text)
+    return min(int(text), MAX_LIST_LIMIT)
 
 
 def paged_keys(request: Request, keys: list[str]) -> list[str]:

@@ -107,7 +107,7 @@ def _int_arg(name: str, default: int) -> int:
         return default
     if not text.isdigit():
         raise InvalidRequest(f"{name} must be a whole number")
-    return int(text)
+    return min(int(text), 2**62)  # beyond any version or page size; SQL takes no larger integer
 
 
 def _bool_arg(name: str) -> bool:
