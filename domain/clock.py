@@ -40,4 +40,7 @@ def parse_instant(text: str, name: str = "time") -> datetime:
         raise InvalidRequest(f"{name} must be an RFC 3339 time such as 2026-11-23T10:00:05Z") from None
     if instant.tzinfo is None:
         raise InvalidRequest(f"{name} must name its time zone (Z or an offset such as +01:00)")
-    return instant.astimezone(timezone.utc)
+    try:
+        return instant.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidRequest(f"{name} is outside the years 1 to 9999 in UTC") from None

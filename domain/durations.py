@@ -23,30 +23,49 @@ class DurationError(ValueError):
     """The text is not a duration Vault would accept."""
 
 
+MAX_SECONDS = 100 * 365 * 86400  # a century: past it no expiry time can be computed or stored
+_MAX_TEXT = 64
+
+
 def parse_duration(value: object) -> int:
     """Whole seconds for an int, a numeric string, or a unit sequence; fractions are truncated.
 
-    Negative values are returned as such so the caller can name the field in its error.
+    Negative values are returned as such so the caller can name the field in its error; anything
+    longer than a century (either way) is refused.
     """
+    return _within_bounds(_seconds(value), value)
+
+
+def _seconds(value: object) -> int | Decimal:
     if isinstance(value, bool):
         raise DurationError(f"invalid duration {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return Decimal(value) if value == value else Decimal(0)
     if not isinstance(value, str):
         raise DurationError(f"invalid duration {value!r}")
     text = value.strip()
+    if len(text) > _MAX_TEXT:
+        raise DurationError(f"invalid duration: longer than {_MAX_TEXT} characters")
     if text == "":
         return 0
     try:
-        return int(Decimal(text))
+        number = Decimal(text)
     except InvalidOperation:
-        pass
-    return _parse_unit_sequence(text, value)
+        return _parse_unit_sequence(text, value)
+    if not number.is_finite():
+        raise DurationError(f'time: invalid duration "{text}"')
+    return number
 
 
-def _parse_unit_sequence(text: str, original: str) -> int:
+def _within_bounds(seconds: int | Decimal, original: object) -> int:
+    if abs(Decimal(seconds)) > MAX_SECONDS:
+        raise DurationError(f"duration {str(original)[:_MAX_TEXT]!r} is too long: at most 100 years")
+    return int(seconds)
+
+
+def _parse_unit_sequence(text: str, original: str) -> Decimal:
     sign = 1
     if text[0] in "+-":
         sign = -1 if text[0] == "-" else 1
@@ -60,7 +79,7 @@ def _parse_unit_sequence(text: str, original: str) -> int:
         position = match.end()
     if position == 0:
         raise DurationError(f'time: invalid duration "{original}"')
-    return sign * int(total)
+    return sign * total
 
 
 def format_duration(seconds: int) -> str:

@@ -10,6 +10,7 @@ from flask import Request, Response, g, request
 
 from domain.errors import InvalidRequest
 from domain.token_service import Access, TokenService
+from web.fields import count_parameter
 from web.consistency import required_position, stamp_written_position, wait_for_position
 from web.namespace import request_namespace
 from web.request_input import presented_token
@@ -89,9 +90,10 @@ def list_limit(request: Request) -> int | None:
     text = request.args.get("limit", "")
     if not text:
         return None
-    if not text.isdigit() or int(text) < 1:
+    limit = count_parameter(text, "limit", MAX_LIST_LIMIT)
+    if limit < 1:
         raise InvalidRequest("limit must be a positive whole number")
-    return min(int(text), MAX_LIST_LIMIT)
+    return limit
 
 
 def paged_keys(request: Request, keys: list[str]) -> list[str]:

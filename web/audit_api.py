@@ -17,6 +17,7 @@ from domain.errors import InvalidRequest, PermissionDenied
 from domain.ports import TokenRecord
 from domain.token_service import POLICY_DENIED
 from web.envelope import vault_response
+from web.fields import count_parameter
 from web.schemas import go_time
 
 Handler = Callable[..., Response]
@@ -105,9 +106,7 @@ def _int_arg(name: str, default: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit():
-        raise InvalidRequest(f"{name} must be a whole number")
-    return min(int(text), 2**62)  # beyond any version or page size; SQL takes no larger integer
+    return count_parameter(text, name, 2**62)  # beyond any version or page size
 
 
 def _bool_arg(name: str) -> bool:

@@ -7,6 +7,7 @@ up that far, or with 412 after a bounded wait.
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Request, Response
@@ -15,6 +16,7 @@ from domain.errors import InvalidRequest, LedgerError
 from domain.token_service import TokenService
 
 INDEX_HEADER = "X-Vault-Index"
+_POSITION = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within a 64-bit integer
 
 
 class IndexNotReached(LedgerError):
@@ -28,7 +30,7 @@ def required_position(request: Request) -> int | None:
     value = request.headers.get(INDEX_HEADER, "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not _POSITION.fullmatch(value):
         raise InvalidRequest(f"invalid {INDEX_HEADER} header: expected a log position")
     return int(value)
 

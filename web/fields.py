@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from domain.durations import DurationError, parse_duration
+from domain.errors import InvalidRequest
 
 
 class Duration(fields.Field):
@@ -19,17 +21,37 @@ class Duration(fields.Field):
             raise ValidationError(str(error)) from None
 
 
+MAX_WHOLE_NUMBER = 2**31 - 1  # a use count, as Vault's int; also what every store's column holds
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,19}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 class WholeNumber(fields.Field):
-    """An integer, given as a JSON number or a numeric string; fractions and booleans are refused."""
+    """An integer, given as a JSON number or a numeric string of ASCII digits; fractions, booleans
+    and anything past 2**31 - 1 either way are refused."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            return int(value)
-        raise ValidationError(f"{value!r} is not a whole number")
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and _SIGNED_DIGITS.fullmatch(value.strip()):
+            number = int(value.strip())
+        if number is None:
+            raise ValidationError(f"{str(value)[:40]!r} is not a whole number")
+        if abs(number) > MAX_WHOLE_NUMBER:
+            raise ValidationError(f"{number} is out of range: at most {MAX_WHOLE_NUMBER}")
+        return number
+
+
+def count_parameter(text: str, name: str, maximum: int) -> int:
+    """A non-negative whole number from a query string or header (ASCII digits), at most
+    ``maximum``: larger values are taken as ``maximum``."""
+    cleaned = text.strip()
+    if not _DIGITS.fullmatch(cleaned):
+        raise InvalidRequest(f"{name} must be a whole number")
+    return min(int(cleaned), maximum)
 
 
 class NameList(fields.Field):

@@ -23,6 +23,7 @@ from domain.namespaces import parse_namespace
 from domain.token_service import POLICY_DENIED, Access
 from projections.audit_tree import AuditTree
 from web.bootstrap import HMAC_KEY_NAME, Runtime
+from web.fields import count_parameter
 from web.schemas import go_time
 from web.ui_session import ACCESSOR, NAMESPACE, SEALED, TokenSeal, flask_secret
 from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
@@ -213,8 +214,8 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             root = tree_of(family, instant, focus_exists=then is not None,
                            focus_status=then.status if then else None)
             after = request.args.get("after", "")
-            history = runtime.audit.history(namespace, accessor, int(after) if after.isdigit() else 0,
-                                            DEFAULT_PAGE)
+            first = count_parameter(after, "after", 2**62) if after else 0
+            history = runtime.audit.history(namespace, accessor, first, DEFAULT_PAGE)
             page = render_template(
                 "ui/token.html", **common(
                     namespace, accessor=accessor, record=record, then=then, instant=instant,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from domain.audit import HistoryEntry
+from domain.clock import parse_instant
 from domain.errors import InvalidRequest
 from domain.ports import TokenRecord
 from projections.audit_tree import Family, status_at
@@ -86,8 +87,8 @@ def parse_as_of(text: str) -> datetime | None:
     except ValueError:
         raise InvalidRequest("the instant must look like 2026-11-23T10:00:05Z (UTC)") from None
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=timezone.utc)
-    return instant.astimezone(timezone.utc)
+        return instant.replace(tzinfo=timezone.utc)
+    return parse_instant(instant.isoformat(), "the instant")
 
 
 def local_input_value(instant: datetime | None) -> str:
