@@ -5,16 +5,17 @@ Every operation of ``/v1/sys/internal/specs/openapi`` gets schemathesis's covera
 generated cases, sent with the root token in ``X-Vault-Token`` (and a logged-in audit UI
 session cookie) so that they get past authentication; then ``STATEFUL_EXAMPLES`` scenarios of
 up to 6 calls, each on a fresh ledger, follow the document's links from create (so real tokens
-and accessors reach lookup, renew, revoke and the history). Every response must not be a 5xx and must conform to the
-document (status code, content type, body schema, headers). Beside those checks, one of this
-ledger's own: a rejected request (4xx) writes no event.
+and accessors reach lookup, renew, revoke and the history). Every response must not be a 5xx
+and must conform to the document (status code, content type, body schema, headers). Beside
+those checks, one of this ledger's own: a rejected request (4xx) writes no event.
 
 Destructive calls are not left out: revoke-self with the root token, a revoke-prefix covering
 it and the like are among the most interesting inputs. Instead the app under test is replaced by
 a fresh one (a new SQLite file, the same root token) whenever the root token stops
-authenticating, before the next case or scenario; no case runs against a ledger without its root.
+authenticating, before the next case (and every stateful scenario starts on a fresh one); no case
+runs against a ledger without its root.
 
-Bounded: no deadline, no example database, and about 35 s on two cores.
+Bounded: no deadline, no example database; 40 to 50 s on two cores, most of it the coverage phase.
 ``TOKENLEDGER_FUZZ_EXAMPLES`` and ``TOKENLEDGER_FUZZ_SCENARIOS`` raise the counts for a longer hunt.
 """
 

@@ -30,9 +30,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response
 from marshmallow import Schema, fields
 
+from domain.durations import MAX_SECONDS
 from web import schemas
 from web.consistency import INDEX_HEADER
-from web.fields import Duration, NameList, RequestSchema, WholeNumber
+from web.fields import MAX_WHOLE_NUMBER, Duration, NameList, RequestSchema, WholeNumber
 from web.namespace import NAMESPACE_HEADER, SITE_PARAMETER
 from web.openapi_schemas import (
     AccessorListSchema,
@@ -89,17 +90,26 @@ SOMETIMES_ABSENT: Mapping[type[Schema], frozenset[str]] = {
 }
 
 _DURATION_TEXT = r"^[0-9]+$|^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h|d|y))+$"
-INT64_MAX = 2**63 - 1  # Vault's Go integers; the most a store column holds
-_COUNT: JsonSchema = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+INT64_MAX = 2**63 - 1  # the most a store column holds
+_COUNT: JsonSchema = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}  # paging: larger is capped
+_DURATION: JsonSchema = {
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+              {"type": "string", "pattern": _DURATION_TEXT, "maxLength": 64}],
+    "description": "seconds, or a duration such as 1h30m, 10m30s, 1y2d; at most a century",
+}
+_WHOLE_NUMBER: JsonSchema = {
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_WHOLE_NUMBER},
+              {"type": "string", "pattern": "^[0-9]{1,10}$"}],
+    "description": f"at most {MAX_WHOLE_NUMBER}",
+}
 
 
 def _field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:
     """An apispec attribute function: JSON types for this project's field classes."""
     if isinstance(field, Duration):
-        return {"anyOf": [dict(_COUNT), {"type": "string", "pattern": _DURATION_TEXT}],
-                "description": "seconds, or a duration such as 1h30m, 10m30s, 1y2d"}
+        return copy.deepcopy(_DURATION)
     if isinstance(field, WholeNumber):
-        return {"anyOf": [dict(_COUNT), {"type": "string", "pattern": "^[0-9]+$"}]}
+        return copy.deepcopy(_WHOLE_NUMBER)
     if isinstance(field, NameList):
         return {"anyOf": [{"type": "array", "items": {"type": "string"}},
                           {"type": "string", "description": "comma-delimited"}]}
