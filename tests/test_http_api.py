@@ -321,3 +321,17 @@ def test_creating_against_a_role_that_does_not_exist_is_refused(client: FlaskCli
     response = call(client, "POST", "create/ops", body={"policies": ["web"]})
     assert (response.status_code, response.json) == (400, {"errors": ["unknown role ops"]})
     assert event_count(runtime_of(app)) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PUT", "/v1/sys/policy/%00", {"policy": 'path "a" { capabilities = ["read"] }'}),
+    ("POST", "/v1/auth/token/create", {"display_name": "a\u0000b"}),
+    ("POST", "/v1/auth/token/lookup-accessor/%00", None),
+    ("GET", "/v1/auth/token/roles/r?as_of=%00", None),
+])
+def test_nul_characters_are_refused_and_write_nothing(app: Flask, client: FlaskClient, method: str, path: str,
+                                                      body: Any) -> None:
+    before = event_count(runtime_of(app))
+    response = client.open(path, method=method, json=body, headers={"X-Vault-Token": ROOT_TOKEN})
+    assert (response.status_code, response.json) == (400, {"errors": ["NUL characters are not allowed in requests"]})
+    assert event_count(runtime_of(app)) == before

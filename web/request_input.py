@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Request
+from flask import Request, request
 from marshmallow import Schema
 
 from domain.errors import InvalidRequest
@@ -71,3 +71,12 @@ def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
             raise InvalidRequest(f'conflicting values for "{alias}" and "{name}"')
         result[name] = value
     return result
+
+
+def refuse_nul_characters() -> None:
+    """A NUL character anywhere in a request is refused up front: PostgreSQL cannot store one in
+    text, and no name, path or value Vault takes has any use for it."""
+    raw = request.get_data(cache=True)
+    in_url = "\x00" in request.path or any("\x00" in value for value in request.args.values())
+    if in_url or b"\x00" in raw or b"\\u0000" in raw:
+        raise InvalidRequest("NUL characters are not allowed in requests")
