@@ -12,6 +12,7 @@ from domain.clock import Clock
 from domain.errors import InvalidRequest
 from domain.ledger import TokenLedger
 from domain.policy import Policy, policy_id
+from domain.policy_document import normalize_policy_name
 from domain.ports import AuditIndex, TokenRecord
 from domain.role import Role
 from domain.role_settings import RoleSettings, role_id
@@ -78,7 +79,7 @@ class AuditService:
         return role.settings if role is not None else None
 
     def policy_as_of(self, namespace: str, name: str, instant: datetime) -> str | None:
-        policy: Policy | None = self._at(policy_id(namespace, name.strip().lower()), instant)
+        policy: Policy | None = self._at(policy_id(namespace, normalize_policy_name(name)), instant)
         return None if policy is None or policy.deleted else policy.text
 
     def created_by(self, namespace: str, accessor: str, *, descendants: bool = False,

@@ -72,7 +72,7 @@ def normalize_policy_name(name: str) -> str:
 
 def check_policy_name_writable(name: str) -> str:
     """The normalised name, or Vault's refusal to write it."""
-    normalized = _named(name)
+    normalized = policy_name(name)
     if normalized in _IMMUTABLE:
         raise InvalidRequest(f'cannot update "{normalized}" policy')
     return normalized
@@ -80,7 +80,7 @@ def check_policy_name_writable(name: str) -> str:
 
 def check_policy_name_deletable(name: str) -> str:
     """The normalised name, or Vault's refusal to delete it."""
-    normalized = _named(name)
+    normalized = policy_name(name)
     if normalized in _IMMUTABLE:
         raise InvalidRequest(f'cannot delete "{normalized}" policy')
     if normalized == DEFAULT:
@@ -88,7 +88,8 @@ def check_policy_name_deletable(name: str) -> str:
     return normalized
 
 
-def _named(name: str) -> str:
+def policy_name(name: str) -> str:
+    """The normalised name, which must not be empty."""
     normalized = normalize_policy_name(name)
     if not normalized:
         raise InvalidRequest("policy name must be provided in the URL")

@@ -9,7 +9,6 @@ from domain import policies
 from domain.acl import ACL, Decision
 from domain.actor import Actor
 from domain.clock import Clock
-from domain.errors import InvalidRequest
 from domain.ledger import TokenLedger
 from domain.policy import Policy, policy_id
 from domain.policy_document import (
@@ -18,6 +17,7 @@ from domain.policy_document import (
     check_policy_name_deletable,
     check_policy_name_writable,
     parse_policy,
+    policy_name,
 )
 from domain.ports import PolicyIndex
 
@@ -29,8 +29,7 @@ class PolicyService:
         self._clock = clock
 
     def write(self, actor: Actor, namespace: str, name: str, text: str) -> None:
-        name = normalise_name(name)
-        check_policy_name_writable(name)
+        name = check_policy_name_writable(name)
         parse_policy(name, text)
         existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
         if existing is None:
@@ -40,8 +39,7 @@ class PolicyService:
             self._ledger.save(existing)
 
     def delete(self, actor: Actor, namespace: str, name: str) -> None:
-        name = normalise_name(name)
-        check_policy_name_deletable(name)
+        name = check_policy_name_deletable(name)
         existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
         if existing is not None:
             existing.delete(self._clock.now(), actor)
@@ -49,7 +47,7 @@ class PolicyService:
 
     def read(self, namespace: str, name: str) -> str | None:
         """The policy's text; ``root`` reads as empty, ``default`` as built in until rewritten."""
-        name = normalise_name(name)
+        name = policy_name(name)
         if name == policies.ROOT:
             return ""
         return self._texts(namespace, [name]).get(name)
@@ -76,13 +74,6 @@ class PolicyService:
         if policies.DEFAULT in names and policies.DEFAULT not in texts:
             texts[policies.DEFAULT] = DEFAULT_POLICY_TEXT
         return texts
-
-
-def normalise_name(name: str) -> str:
-    cleaned = name.strip().lower()
-    if not cleaned:
-        raise InvalidRequest("policy name must be provided")
-    return cleaned
 
 
 @lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ from marshmallow import fields
 
 from domain.audit import AuditService
 from domain.caller import Caller
+from domain.policy_document import normalize_policy_name
 from domain.policy_service import PolicyService
 from domain.token_service import TokenService
 from domain.token_view import TokenView
@@ -104,7 +105,7 @@ class SysEndpoints:
             text = self._audit.policy_as_of(caller.namespace, name, instant)
         if text is None:
             return error_response(404)
-        return vault_response(data={"name": name.strip().lower(), text_key: text})
+        return vault_response(data={"name": normalize_policy_name(name), text_key: text})
 
     def write_policy(self, caller: Caller, name: str) -> Response:
         body, warnings = load(POLICY_BODY, request)
