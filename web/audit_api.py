@@ -10,7 +10,7 @@ from uuid import UUID
 
 from flask import Request, Response, request
 
-from domain.audit import AuditService, HistoryEntry, Page
+from domain.audit import AuditService, HistoryEntry, Page, TokenAsOf
 from domain.caller import Caller
 from domain.clock import parse_instant
 from domain.errors import InvalidRequest, PermissionDenied
@@ -18,7 +18,7 @@ from domain.ports import TokenRecord
 from domain.token_service import POLICY_DENIED
 from web.envelope import vault_response
 from web.fields import count_parameter
-from web.schemas import go_time
+from web.schemas import LOOKUP_DATA, TokenLookup, go_time
 
 Handler = Callable[..., Response]
 
@@ -62,6 +62,12 @@ class HistoryEndpoints:
         page = self._audit.created_against_role(caller.namespace, role, start, end,
                                                 after=request.args.get("after"), limit=_int_arg("limit", 100))
         return vault_response(data=token_page(page))
+
+
+def token_as_of_data(past: TokenAsOf) -> dict[str, Any]:
+    """What lookup answers about the token as it was at ``past.instant``, with its status then."""
+    data: dict[str, Any] = LOOKUP_DATA.dump(TokenLookup(past.view, "", past.instant))
+    return {**data, "status": past.status, "as_of": go_time(past.instant)}
 
 
 def history_entry(entry: HistoryEntry) -> dict[str, Any]:

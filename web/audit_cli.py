@@ -13,9 +13,9 @@ from rich.table import Table
 from domain.audit import Page
 from domain.clock import parse_instant
 from domain.errors import LedgerError
-from web.audit_api import history_entry, token_page
+from web.audit_api import history_entry, token_as_of_data, token_page
 from web.bootstrap import opened
-from web.schemas import LOOKUP_DATA, TokenLookup, go_time
+from web.schemas import go_time
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -74,8 +74,7 @@ def _as_of(arguments: argparse.Namespace) -> int:
     instant = parse_instant(arguments.time, "TIME")
     with opened(arguments.store) as runtime:
         past = runtime.audit.token_as_of(arguments.namespace, arguments.accessor, instant)
-    data = {**LOOKUP_DATA.dump(TokenLookup(past.view, "", instant)), "status": past.status,
-            "as_of": go_time(instant)}
+    data = token_as_of_data(past)
     if arguments.format == "json":
         return _print_json(data)
     table = _table(f"token {arguments.accessor} as of {go_time(instant)}", "field")

@@ -11,7 +11,8 @@ from flask import Response, g
 _HEADERS = {"Cache-Control": "no-store"}
 
 
-def _json(body: dict[str, Any], status: int) -> Response:
+def json_response(body: dict[str, Any], status: int) -> Response:
+    """A JSON body as Vault sends it: never cached."""
     return Response(
         json.dumps(body) + "\n", status=status, mimetype="application/json", headers=_HEADERS
     )
@@ -34,7 +35,7 @@ def vault_response(
         "auth": auth,
         "mount_type": "token",
     }
-    return _json(body, 200)
+    return json_response(body, 200)
 
 
 def no_content() -> Response:
@@ -42,4 +43,4 @@ def no_content() -> Response:
 
 
 def error_response(status: int, *messages: str) -> Response:
-    return _json({"errors": list(messages)}, status)
+    return json_response({"errors": list(messages)}, status)

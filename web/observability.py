@@ -3,7 +3,6 @@ id, a latency measurement and a JSON log line for every request."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -13,7 +12,7 @@ from flask import Blueprint, Flask, Response, g, request
 from domain.caller import Caller
 from web.access import Gate
 from web.bootstrap import Runtime
-from web.envelope import error_response
+from web.envelope import error_response, json_response
 from web.metrics import Metrics
 
 log = logging.getLogger("tokenledger.request")
@@ -58,7 +57,7 @@ def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
                 "performance_standby": False, "replication_performance_mode": "disabled",
                 "replication_dr_mode": "disabled", "server_time_utc": int(time.time()),
                 "version": VERSION, "store_reachable": reachable}
-        response = app_json(body, status)
+        response = json_response(body, status)
         return response if request.method != "HEAD" else Response(status=status)
 
     def prometheus(caller: Caller) -> Response:
@@ -71,8 +70,3 @@ def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
     blueprint.add_url_rule("/metrics", view_func=gate.guard(prometheus, "sys", "/metrics"), methods=["GET"],
                            endpoint="prometheus/metrics")
     return blueprint
-
-
-def app_json(body: dict[str, object], status: int) -> Response:
-    return Response(json.dumps(body) + "\n", status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})

@@ -9,7 +9,6 @@ from typing import Any
 from marshmallow import Schema, fields, post_dump, post_load
 
 from domain.commands import CreateToken
-from domain.tidy import TidyReport
 from domain.token import INITIAL_ROOT_PATH
 from domain.token_view import TokenView
 from web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber

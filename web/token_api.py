@@ -17,7 +17,7 @@ from domain.token_service import POLICY_DENIED, Renewal, TokenService
 from domain.token_view import TokenView
 from web import schemas
 from web.access import Gate, is_list_request, list_limit
-from web.audit_api import as_of, token_page
+from web.audit_api import as_of, token_as_of_data, token_page
 from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
@@ -141,9 +141,7 @@ class TokenEndpoints:
             view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
             return self._lookup_response(view, "", warnings)
         past = self._audit.token_as_of(caller.namespace, parameters["accessor"], instant)
-        data = schemas.LOOKUP_DATA.dump(schemas.TokenLookup(past.view, "", instant))
-        return vault_response(data={**data, "status": past.status, "as_of": schemas.go_time(instant)},
-                              warnings=warnings)
+        return vault_response(data=token_as_of_data(past), warnings=warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
         found = schemas.TokenLookup(view, presented_id, self._clock.now())
