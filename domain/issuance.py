@@ -305,25 +305,21 @@ def _role_terms(
     warnings: list[str] = []
     if role is None or token_type == "batch":
         return explicit_max_ttl, period, warnings
-    if role.token_explicit_max_ttl:
-        if explicit_max_ttl:
-            explicit_max_ttl = min(explicit_max_ttl, role.token_explicit_max_ttl)
-            warnings.append(
-                "Explicit max TTL specified both during creation call and in role; "
-                f"using the lesser value of {explicit_max_ttl} seconds"
-            )
-        else:
-            explicit_max_ttl = role.token_explicit_max_ttl
-    if role.token_period:
-        if period:
-            period = min(period, role.token_period)
-            warnings.append(
-                "Period specified both during creation call and in role; "
-                f"using the lesser value of {period} seconds"
-            )
-        else:
-            period = role.token_period
+    explicit_max_ttl = _lesser(explicit_max_ttl, role.token_explicit_max_ttl, "Explicit max TTL", warnings)
+    period = _lesser(period, role.token_period, "Period", warnings)
     return _smallest_set(explicit_max_ttl, role.token_max_ttl), period, warnings
+
+
+def _lesser(requested: int, from_role: int, what: str, warnings: list[str]) -> int:
+    """The role's value where the request set none; the lesser, with Vault's warning, where both did."""
+    if not from_role:
+        return requested
+    if not requested:
+        return from_role
+    lesser = min(requested, from_role)
+    warnings.append(f"{what} specified both during creation call and in role; using the lesser value of "
+                    f"{lesser} seconds")
+    return lesser
 
 
 def _smallest_set(*durations: int) -> int:
