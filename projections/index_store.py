@@ -121,6 +121,12 @@ class IndexStore:
         self._reader: Reader = reader or (lambda: self.transaction(commit=False))
         self._writers = writers
 
+    def close(self) -> None:
+        """Close the reader's own connections, where it has any."""
+        close = getattr(self._reader, "close", None)
+        if close is not None:
+            close()
+
     @contextmanager
     def exclusive(self) -> Iterator[Cursor]:
         """A write transaction no save can interleave with: it holds the position row's lock,

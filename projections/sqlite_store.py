@@ -12,6 +12,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from projections import hash_chain
 from projections.dialect import SQLITE
 from projections.index_store import IndexStore, apply_events, prepare_read_models
+from projections.sqlite_reader import ThreadReader
 from projections.writer_lock import WriterLock
 
 
@@ -71,4 +72,6 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             return hash_chain.links(c, SQLITE, after, stop, limit)
 
     def index_store(self) -> IndexStore:
-        return IndexStore(self.datastore, SQLITE, writers=self._writers)
+        pool = self.datastore.pool
+        reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, pool.lock_timeout or 5)
+        return IndexStore(self.datastore, SQLITE, reader=reader, writers=self._writers)

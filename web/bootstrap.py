@@ -42,6 +42,7 @@ class Runtime:
     audit: AuditService
 
     def close(self) -> None:
+        self.index.close()
         self.ledger.close()
 
 
