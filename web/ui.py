@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import (Blueprint, flash, make_response, redirect, render_template, request,
+from flask import (Blueprint, Flask, flash, make_response, redirect, render_template, request,
                    session, url_for)
 from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from domain.audit import DEFAULT_PAGE
@@ -25,7 +26,7 @@ from projections.audit_tree import AuditTree
 from web.bootstrap import HMAC_KEY_NAME, Runtime
 from web.fields import count_parameter
 from web.schemas import go_time
-from web.ui_session import ACCESSOR, NAMESPACE, SEALED, TokenSeal, flask_secret
+from web.ui_session import ACCESSOR, NAMESPACE, SEALED, CookieOnlySessionInterface, TokenSeal, flask_secret
 from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
 
 HISTORY_PATH = "sys/ledger/history/accessor"
@@ -66,6 +67,8 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         app = state.app
         if app.secret_key is None:
             app.secret_key = flask_secret(store_key)
+        if isinstance(app, Flask) and type(app.session_interface) is SecureCookieSessionInterface:
+            app.session_interface = CookieOnlySessionInterface()
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         if app.config.get("SESSION_COOKIE_SAMESITE") is None:
             app.config["SESSION_COOKIE_SAMESITE"] = "Strict"

@@ -17,6 +17,8 @@ import secrets
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _SEAL_CONTEXT = b"tokenledger audit page: sealed token"
@@ -54,3 +56,13 @@ class TokenSeal:
             return self._cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _SEAL_CONTEXT).decode()
         except (ValueError, InvalidTag, UnicodeDecodeError):
             return None
+
+
+class CookieOnlySessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the cookie's signer for a request that
+    carries no cookie: every API call, where that was a fifth of a token lookup's time."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key is not None and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
