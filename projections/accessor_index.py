@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from domain.token_events import TokenCreated, TokenExpired, TokenRevoked
-from projections.writes import Delete, IndexProjection, Insert, Write
+from projections.writes import IndexProjection, Write, delete, insert
 
 TABLE = "accessor_index"
+
+_CREATED = insert(TABLE, "accessor", "namespace", "token_id")
+_copied = attrgetter("accessor", "namespace")
+_ENDED = delete(TABLE, "token_id")
 
 
 class AccessorIndex(IndexProjection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-        "accessor TEXT PRIMARY KEY, token_id TEXT NOT NULL, namespace TEXT NOT NULL)",
+        "accessor TEXT PRIMARY KEY, token_id TEXT NOT NULL, namespace TEXT NOT NULL) WITHOUT ROWID",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_token ON {TABLE} (token_id)",
-        f"CREATE INDEX IF NOT EXISTS {TABLE}_namespace ON {TABLE} (namespace, accessor)",
     )
+    query_indexes = (f"CREATE INDEX IF NOT EXISTS {TABLE}_namespace ON {TABLE} (namespace, accessor)",)
 
     handlers = {TokenCreated: "created", TokenRevoked: "ended", TokenExpired: "ended"}
 
     def created(self, event: TokenCreated) -> list[Write]:
-        row = {"accessor": event.accessor, "token_id": event.originator_id.hex,
-               "namespace": event.namespace}
-        return [Insert(TABLE, row)]
+        return [(_CREATED, (*_copied(event), event.originator_id.hex))]
 
     def ended(self, event: TokenRevoked | TokenExpired) -> list[Write]:
-        return [Delete(TABLE, {"token_id": event.originator_id.hex})]
+        return [(_ENDED, (event.originator_id.hex,))]

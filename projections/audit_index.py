@@ -3,15 +3,32 @@ registry of every token ever issued, revoked or not (history by accessor, creato
 
 from __future__ import annotations
 
-import json
+from operator import attrgetter
 from typing import Any
 
-from domain.clock import to_epoch_us
 from domain.token_events import TokenCreated, TokenExpired, TokenRenewed, TokenRevoked
-from projections.writes import IndexProjection, Insert, Update, Write
+from projections.writes import (
+    Handler,
+    IndexProjection,
+    Write,
+    epoch_us,
+    epoch_us_or_none,
+    insert,
+    json_list,
+    update,
+)
 
 EVENT_TIMES = "event_times"
 REGISTRY = "token_registry"
+
+_RECORDED = insert(EVENT_TIMES, "aggregate_id", "version", "timestamp_us")
+
+_COPIED = ("accessor", "namespace", "role_name", "display_name", "path")  # a created event's fields
+_copied = attrgetter(*_COPIED)
+_CREATED = insert(REGISTRY, *_COPIED, "token_id", "parent_id", "creator_accessor", "policies",
+                  "created_us", "expire_at_us", ("status", "'live'"), ("ended_us", "NULL"))
+_RENEWED = update(REGISTRY, ("expire_at_us",), ("token_id",))
+_ENDED = update(REGISTRY, ("status", "ended_us"), ("token_id",))
 
 
 class EventTimes(IndexProjection):
@@ -22,15 +39,17 @@ class EventTimes(IndexProjection):
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {EVENT_TIMES} ("
         "aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, timestamp_us BIGINT NOT NULL, "
-        "PRIMARY KEY (aggregate_id, version))",
+        "PRIMARY KEY (aggregate_id, version)) WITHOUT ROWID",
+    )
+    query_indexes = (
         f"CREATE INDEX IF NOT EXISTS {EVENT_TIMES}_time ON {EVENT_TIMES} (aggregate_id, timestamp_us)",
     )
 
-    def writes_for(self, event: Any) -> list[Write]:
-        return [Insert(EVENT_TIMES, {
-            "aggregate_id": event.originator_id.hex, "version": event.originator_version,
-            "timestamp_us": to_epoch_us(event.timestamp),
-        })]
+    def handler(self, event_type: type) -> Handler:
+        return self.recorded
+
+    def recorded(self, event: Any) -> list[Write]:
+        return [(_RECORDED, (event.originator_id.hex, event.originator_version, epoch_us(event.timestamp)))]
 
 
 class TokenRegistry(IndexProjection):
@@ -44,6 +63,8 @@ class TokenRegistry(IndexProjection):
         "parent_id TEXT, creator_accessor TEXT NOT NULL, role_name TEXT NOT NULL, "
         "display_name TEXT NOT NULL, policies TEXT NOT NULL, path TEXT NOT NULL, "
         "created_us BIGINT NOT NULL, expire_at_us BIGINT, status TEXT NOT NULL, ended_us BIGINT)",
+    )
+    query_indexes = (
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_accessor ON {REGISTRY} (namespace, accessor)",
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_creator ON {REGISTRY} (namespace, creator_accessor, accessor)",
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_role ON {REGISTRY} (namespace, role_name, created_us)",
@@ -53,26 +74,21 @@ class TokenRegistry(IndexProjection):
                 TokenExpired: "expired"}
 
     def created(self, event: TokenCreated) -> list[Write]:
-        return [Insert(REGISTRY, {
-            "token_id": event.originator_id.hex, "accessor": event.accessor,
-            "namespace": event.namespace, "parent_id": event.parent_id.hex if event.parent_id else None,
-            "creator_accessor": event.actor_accessor, "role_name": event.role_name,
-            "display_name": event.display_name, "policies": json.dumps(event.policies),
-            "path": event.path, "created_us": to_epoch_us(event.timestamp),
-            "expire_at_us": to_epoch_us(event.expire_at) if event.expire_at else None,
-            "status": "live", "ended_us": None,
-        })]
+        parent_id = event.parent_id
+        return [(_CREATED, _copied(event) + (
+            event.originator_id.hex,
+            parent_id.hex if parent_id else None,
+            event.actor_accessor,
+            json_list(event.policies),
+            epoch_us(event.timestamp),
+            epoch_us_or_none(event.expire_at),
+        ))]
 
     def renewed(self, event: TokenRenewed) -> list[Write]:
-        expire_at_us = to_epoch_us(event.expire_at) if event.expire_at else None
-        return [Update(REGISTRY, {"token_id": event.originator_id.hex}, {"expire_at_us": expire_at_us})]
+        return [(_RENEWED, (epoch_us_or_none(event.expire_at), event.originator_id.hex))]
 
     def revoked(self, event: TokenRevoked) -> list[Write]:
-        return [_ended(event.originator_id.hex, "revoked", to_epoch_us(event.timestamp))]
+        return [(_ENDED, ("revoked", epoch_us(event.timestamp), event.originator_id.hex))]
 
     def expired(self, event: TokenExpired) -> list[Write]:
-        return [_ended(event.originator_id.hex, "expired", to_epoch_us(event.timestamp))]
-
-
-def _ended(token_id: str, status: str, when_us: int) -> Update:
-    return Update(REGISTRY, {"token_id": token_id}, {"status": status, "ended_us": when_us})
+        return [(_ENDED, ("expired", epoch_us(event.timestamp), event.originator_id.hex))]

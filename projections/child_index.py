@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRevoked
-from projections.writes import Delete, IndexProjection, Insert, Write
+from projections.writes import IndexProjection, Write, delete, insert
 
 TABLE = "child_index"
+
+_CREATED = insert(TABLE, "parent_id", "child_id")
+_DETACHED = delete(TABLE, "child_id")
 
 
 class ChildIndex(IndexProjection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-        "parent_id TEXT NOT NULL, child_id TEXT NOT NULL, PRIMARY KEY (parent_id, child_id))",
+        "parent_id TEXT NOT NULL, child_id TEXT NOT NULL, PRIMARY KEY (parent_id, child_id)) WITHOUT ROWID",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_child ON {TABLE} (child_id)",
     )
 
@@ -22,12 +25,9 @@ class ChildIndex(IndexProjection):
     def created(self, event: TokenCreated) -> list[Write]:
         if event.parent_id is None:
             return []
-        row = {"parent_id": event.parent_id.hex, "child_id": event.originator_id.hex}
-        return [Insert(TABLE, row)]
+        return [(_CREATED, (event.parent_id.hex, event.originator_id.hex))]
 
     def detached(self, event: TokenRevoked | TokenExpired | TokenOrphaned) -> list[Write]:
         # Rows where this token is the parent stay: a child created while the parent was being
         # revoked must still be found by the revoker's second pass.
-        return [Delete(TABLE, {"child_id": event.originator_id.hex})]
-
-
+        return [(_DETACHED, (event.originator_id.hex,))]

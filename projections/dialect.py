@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from projections.writes import Delete, Insert, Update, Upsert, Write
+from projections.writes import Statement
+
+
+REPLAY_CACHE_KIB = 256 * 1024  # at most; pages are only held as a replay reads them
 
 
 @dataclass(frozen=True)
@@ -24,18 +29,37 @@ class Dialect:
     def in_schema(self, schema: str) -> Dialect:
         return replace(self, schema=schema)
 
-    def render(self, write: Write) -> tuple[str, list[Any]]:
-        if isinstance(write, Insert):
-            return self.sql(_insert_sql(write.table, tuple(write.row))), list(write.row.values())
-        if isinstance(write, Upsert):
-            sql = _upsert_sql(write.table, tuple(write.key), tuple(write.values))
-            return self.sql(sql), [*write.key.values(), *write.values.values()]
-        if isinstance(write, Update):
-            sql = _update_sql(write.table, tuple(write.values), tuple(write.where))
-            return self.sql(sql), [*write.values.values(), *write.where.values()]
-        if isinstance(write, Delete):
-            return self.sql(_delete_sql(write.table, tuple(write.where))), list(write.where.values())
-        raise TypeError(f"not a write: {write!r}")
+    def render(self, statement: Statement) -> str:
+        """The SQL of a projection's statement, in this dialect (rendered once, then remembered)."""
+        return _render(statement, self.mark, self.schema)
+
+    def ddl(self, statement: str) -> str:
+        """A read model's ``CREATE`` statement, written for SQLite, in this dialect: PostgreSQL
+        tables have no rowid to leave out."""
+        return statement if self.name == "sqlite" else statement.removesuffix(" WITHOUT ROWID")
+
+    def schema_setup(self) -> list[str]:
+        """What makes a transaction's unqualified DDL (``CREATE INDEX ... ON table``) name
+        this store's schema."""
+        if not self.schema:
+            return []
+        return ['SET LOCAL search_path TO "' + self.schema.replace('"', '""') + '"']
+
+    @contextmanager
+    def bulk(self, cursor: Any) -> Iterator[None]:
+        """Settings for one transaction of a replay that runs with writers stopped, and that a
+        crash would only make the next start redo: SQLite keeps the pages of the indexes being
+        filled in memory (restoring its cache size before the commit); PostgreSQL commits
+        without waiting for the WAL flush."""
+        if self.name != "sqlite":
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            yield
+            return
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-REPLAY_CACHE_KIB}")
+        yield
+        cursor.execute(f"PRAGMA cache_size = {previous}")
 
     def sql(self, statement: str) -> str:
         """A statement written with ``?`` placeholders and bare table names, in this dialect."""
@@ -61,29 +85,28 @@ SQLITE = Dialect(name="sqlite", mark="?", bytes_type="BLOB", greatest="MAX")
 POSTGRES = Dialect(name="postgres", mark="%s", bytes_type="BYTEA", greatest="GREATEST")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
+def _render(statement: Statement, mark: str, schema: str) -> str:
+    return _translate(_statement_sql(statement), mark, schema)
+
+
+def _statement_sql(statement: Statement) -> str:
+    table, columns, key = statement.table, statement.columns, statement.key
+    if statement.kind == "insert":
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(statement.values)})"
+    if statement.kind == "upsert":
+        if not columns:
+            return f"{_insert_sql(table, key)} ON CONFLICT ({', '.join(key)}) DO NOTHING"
+        assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        return f"{_insert_sql(table, key + columns)} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+    if statement.kind == "update":
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        return f"UPDATE {table} SET {assignments} WHERE {_conditions(key)}"
+    return f"DELETE FROM {table} WHERE {_conditions(key)}"
+
+
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
-@lru_cache(maxsize=256)
-def _upsert_sql(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    if not columns:
-        return f"{_insert_sql(table, key)} ON CONFLICT ({', '.join(key)}) DO NOTHING"
-    assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
-    return (f"{_insert_sql(table, key + columns)} "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}")
-
-
-@lru_cache(maxsize=256)
-def _update_sql(table: str, columns: tuple[str, ...], where: tuple[str, ...]) -> str:
-    assignments = ", ".join(f"{column} = ?" for column in columns)
-    return f"UPDATE {table} SET {assignments} WHERE {_conditions(where)}"
-
-
-@lru_cache(maxsize=256)
-def _delete_sql(table: str, where: tuple[str, ...]) -> str:
-    return f"DELETE FROM {table} WHERE {_conditions(where)}"
 
 
 def _conditions(columns: tuple[str, ...]) -> str:

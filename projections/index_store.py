@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from itertools import groupby
-from operator import itemgetter
 from datetime import datetime
+from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -17,10 +16,12 @@ from domain.clock import from_epoch_us, to_epoch_us
 from domain.token_view import TokenView
 from projections import registry
 from projections.dialect import Dialect
+from projections.writes import Params, Statement
 
 POSITION_TABLE = "projection_position"
 KEYS_TABLE = "ledger_keys"
 _IN_BATCH = 500
+APPLY_CHUNK = 200  # events per apply_events: what a chunk allocates dies young, cheap for the GC
 
 
 class Cursor(Protocol):
@@ -36,7 +37,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 3  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 4  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 
@@ -65,7 +66,7 @@ def prepare_read_models(cursor: Cursor, dialect: Dialect) -> None:
                 (name, value),
             )
     for statement in registry.create_statements():
-        cursor.execute(statement)
+        cursor.execute(dialect.ddl(statement))
 
 
 def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], position: int) -> None:
@@ -74,12 +75,18 @@ def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], pos
     Tables are independent, so the writes are grouped by table (keeping their order within each)
     and runs of the same statement go to the database as one ``executemany``.
     """
-    by_table: dict[str, list[tuple[str, list[Any]]]] = {}
-    for write in registry.writes_for(events):
-        by_table.setdefault(write.table, []).append(dialect.render(write))
-    for statements in by_table.values():
-        for sql, run in groupby(statements, key=itemgetter(0)):
-            cursor.executemany(sql, [params for _, params in run])
+    by_table: dict[str, list[tuple[Statement, list[Params]]]] = {}
+    for statement, params in registry.writes_for(events):
+        runs = by_table.get(statement.table)
+        if runs is None:
+            by_table[statement.table] = [(statement, [params])]
+        elif runs[-1][0] is statement:
+            runs[-1][1].append(params)
+        else:
+            runs.append((statement, [params]))
+    for runs in by_table.values():
+        for statement, rows in runs:
+            cursor.executemany(dialect.render(statement), rows)
     set_position(cursor, dialect, position)
 
 
@@ -143,23 +150,38 @@ class IndexStore:
     # -- maintenance ---------------------------------------------------------------------
 
     def create_tables(self) -> None:
+        """Create whatever read-model table or index is missing (each index by one sort)."""
         with self.transaction(commit=True) as cursor:
+            for statement in self.dialect.schema_setup():
+                cursor.execute(statement)
             prepare_read_models(cursor, self.dialect)
 
     def position(self) -> int:
         rows = self.query(f"SELECT position FROM {POSITION_TABLE} WHERE name = 'indexes'", [])
         return int(rows[0]["position"]) if rows else 0
 
-    def apply(self, events: Sequence[tuple[int, object]], position: int) -> None:
-        """Apply ``(notification ID, event)`` pairs the read models have not seen yet: writers in
-        other processes may have applied some since the caller read them from the log."""
+    def apply(self, events: Iterable[tuple[int, object]], position: int, *, bulk: bool = False) -> None:
+        """Apply ``(notification ID, event)`` pairs the read models have not seen yet (writers in
+        other processes may have applied some since the caller read them from the log), in one
+        transaction. ``events`` may be lazy: they are taken a chunk at a time, so few objects
+        live long enough to cost the garbage collector. ``bulk`` is for a replay with writers
+        stopped (``Dialect.bulk``)."""
         with self.transaction(commit=True) as cursor:
-            seen = lock_position(cursor, self.dialect)
-            unseen = [event for notification_id, event in events if notification_id > seen]
-            apply_events(cursor, self.dialect, unseen, position)
+            with self.dialect.bulk(cursor) if bulk else nullcontext():
+                seen = lock_position(cursor, self.dialect)
+                unseen = (event for notification_id, event in events if notification_id > seen)
+                while chunk := list(islice(unseen, APPLY_CHUNK)):
+                    apply_events(cursor, self.dialect, chunk, position)
+                set_position(cursor, self.dialect, position)
 
-    def clear(self) -> None:
+    def clear(self, *, drop_query_indexes: bool = False) -> None:
+        """Empty every read model and rewind the position; optionally also drop the indexes only
+        queries use, for a replay to fill the tables faster (``create_tables`` builds them again)."""
         with self.transaction(commit=True) as cursor:
+            for statement in self.dialect.schema_setup():
+                cursor.execute(statement)
+            for index in registry.query_index_names() if drop_query_indexes else []:
+                cursor.execute(f"DROP INDEX IF EXISTS {index}")
             for table in registry.tables():
                 cursor.execute(self.dialect.sql(f"DELETE FROM {table}"))
             cursor.execute(self.dialect.sql(f"UPDATE {POSITION_TABLE} SET position = 0 WHERE name = 'indexes'"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 
-from domain.clock import to_epoch_us
 from domain.token_events import (
     TokenCreated,
     TokenExpired,
@@ -13,9 +13,29 @@ from domain.token_events import (
     TokenRevoked,
     TokenUsed,
 )
-from projections.writes import Delete, IndexProjection, Insert, Update, Write
+from projections.writes import (
+    IndexProjection,
+    Write,
+    delete,
+    epoch_us,
+    epoch_us_or_none,
+    insert,
+    json_list,
+    update,
+)
 
 TABLE = "token_lookup"
+
+_COPIED = ("accessor", "display_name", "path", "num_uses", "ttl", "explicit_max_ttl", "period",
+           "token_type", "entity_alias", "namespace", "role_name")  # a created event's fields, as they are
+_copied = attrgetter(*_COPIED)
+_CREATED = insert(TABLE, *_COPIED, "token_id", "parent_id", "policies", "meta", "renewable", "issue_time_us",
+                  "creation_ttl", "expire_at_us", "bound_cidrs",
+                  ("uses_left", "NULLIF(?, 0)"), ("last_renewal_us", "NULL"))
+_USED = update(TABLE, ("uses_left",), ("token_id",))
+_RENEWED = update(TABLE, ("ttl", "expire_at_us", "last_renewal_us"), ("token_id",))
+_ORPHANED = update(TABLE, ("parent_id",), ("token_id",))
+_ENDED = delete(TABLE, "token_id")
 
 
 class LookupIndex(IndexProjection):
@@ -29,6 +49,8 @@ class LookupIndex(IndexProjection):
         "expire_at_us BIGINT, explicit_max_ttl INTEGER NOT NULL, period INTEGER NOT NULL, "
         "token_type TEXT NOT NULL, entity_alias TEXT NOT NULL, last_renewal_us BIGINT, "
         "namespace TEXT NOT NULL, bound_cidrs TEXT NOT NULL, role_name TEXT NOT NULL)",
+    )
+    query_indexes = (
         f"CREATE INDEX IF NOT EXISTS {TABLE}_expiry ON {TABLE} (expire_at_us)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_path ON {TABLE} (namespace, path)",
     )
@@ -39,51 +61,29 @@ class LookupIndex(IndexProjection):
     }
 
     def created(self, event: TokenCreated) -> list[Write]:
-        row = {
-            "token_id": event.originator_id.hex,
-            "accessor": event.accessor,
-            "parent_id": event.parent_id.hex if event.parent_id else None,
-            "policies": json.dumps(event.policies),
-            "meta": None if event.meta is None else json.dumps(event.meta, sort_keys=True),
-            "display_name": event.display_name,
-            "path": event.path,
-            "num_uses": event.num_uses,
-            "uses_left": event.num_uses or None,
-            "renewable": int(event.renewable),
-            "issue_time_us": to_epoch_us(event.timestamp),
-            "creation_ttl": event.ttl,
-            "ttl": event.ttl,
-            "expire_at_us": to_epoch_us(event.expire_at) if event.expire_at else None,
-            "explicit_max_ttl": event.explicit_max_ttl,
-            "period": event.period,
-            "token_type": event.token_type,
-            "entity_alias": event.entity_alias,
-            "last_renewal_us": None,
-            "namespace": event.namespace,
-            "bound_cidrs": json.dumps(event.bound_cidrs or []),
-            "role_name": event.role_name,
-        }
-        return [Insert(TABLE, row)]
+        parent_id, meta = event.parent_id, event.meta
+        return [(_CREATED, _copied(event) + (
+            event.originator_id.hex,
+            parent_id.hex if parent_id else None,
+            json_list(event.policies),
+            None if meta is None else json.dumps(meta, sort_keys=True),
+            int(event.renewable),
+            epoch_us(event.timestamp),
+            event.ttl,
+            epoch_us_or_none(event.expire_at),
+            json_list(event.bound_cidrs),
+            event.num_uses,
+        ))]
 
     def used(self, event: TokenUsed) -> list[Write]:
-        return [_update(event.originator_id.hex, uses_left=event.uses_left)]
+        return [(_USED, (event.uses_left, event.originator_id.hex))]
 
     def renewed(self, event: TokenRenewed) -> list[Write]:
-        return [
-            _update(
-                event.originator_id.hex,
-                ttl=event.ttl,
-                expire_at_us=to_epoch_us(event.expire_at) if event.expire_at else None,
-                last_renewal_us=to_epoch_us(event.timestamp),
-            )
-        ]
+        values = (event.ttl, epoch_us_or_none(event.expire_at), epoch_us(event.timestamp))
+        return [(_RENEWED, (*values, event.originator_id.hex))]
 
     def ended(self, event: TokenRevoked | TokenExpired) -> list[Write]:
-        return [Delete(TABLE, {"token_id": event.originator_id.hex})]
+        return [(_ENDED, (event.originator_id.hex,))]
 
     def orphaned(self, event: TokenOrphaned) -> list[Write]:
-        return [_update(event.originator_id.hex, parent_id=None)]
-
-
-def _update(token_id: str, **values: object) -> Update:
-    return Update(TABLE, {"token_id": token_id}, values)
+        return [(_ORPHANED, (None, event.originator_id.hex))]

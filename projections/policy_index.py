@@ -4,9 +4,12 @@ is built from it with one query."""
 from __future__ import annotations
 
 from domain.policy import PolicyDeleted, PolicyRewritten, PolicyWritten
-from projections.writes import Delete, IndexProjection, Upsert, Write
+from projections.writes import IndexProjection, Write, delete, upsert
 
 TABLE = "acl_policies"
+
+_WRITTEN = upsert(TABLE, ("namespace", "name"), ("text",))
+_DELETED = delete(TABLE, "namespace", "name")
 
 
 class PolicyIndex(IndexProjection):
@@ -20,7 +23,8 @@ class PolicyIndex(IndexProjection):
     handlers = {PolicyWritten: "written", PolicyRewritten: "written", PolicyDeleted: "deleted"}
 
     def written(self, event: PolicyWritten | PolicyRewritten) -> list[Write]:
-        return [Upsert(TABLE, {"namespace": event.namespace, "name": event.name}, {"text": event.text})]
+        return [(_WRITTEN, (event.namespace, event.name, event.text))]
 
     def deleted(self, event: PolicyDeleted) -> list[Write]:
-        return [Delete(TABLE, {"namespace": event.namespace, "name": event.name})]
+        return [(_DELETED, (event.namespace, event.name))]
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from projections.accessor_index import AccessorIndex
@@ -10,21 +11,46 @@ from projections.child_index import ChildIndex
 from projections.lookup_index import LookupIndex
 from projections.policy_index import PolicyIndex
 from projections.role_index import RoleIndex
-from projections.writes import IndexProjection, Write
+from projections.writes import Handler, IndexProjection, Write
 
 PROJECTIONS: tuple[IndexProjection, ...] = (
     LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(), EventTimes(),
     TokenRegistry(),
 )
 
+_HANDLERS: dict[type, tuple[Handler, ...]] = {}
+_INDEX_NAME = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON ")
+
+
+def handlers_for(event_type: type) -> tuple[Handler, ...]:
+    """Every read model's handler of that kind of event, looked up once per kind."""
+    handlers = _HANDLERS.get(event_type)
+    if handlers is None:
+        found = (projection.handler(event_type) for projection in PROJECTIONS)
+        handlers = _HANDLERS[event_type] = tuple(handler for handler in found if handler is not None)
+    return handlers
+
 
 def writes_for(events: Iterable[object]) -> list[Write]:
-    return [write for event in events for projection in PROJECTIONS
-            for write in projection.writes_for(event)]
+    return [write for event in events for handler in handlers_for(type(event)) for write in handler(event)]
 
 
 def create_statements() -> list[str]:
-    return [statement for projection in PROJECTIONS for statement in projection.create_statements]
+    """The tables and every index, in SQLite's words (``Dialect.ddl`` adapts them)."""
+    return [statement for projection in PROJECTIONS
+            for statement in projection.create_statements + projection.query_indexes]
+
+
+def query_index_names() -> list[str]:
+    """The indexes only queries use: a full rebuild drops them and builds them again at the end."""
+    return [_index_name(statement) for projection in PROJECTIONS for statement in projection.query_indexes]
+
+
+def _index_name(statement: str) -> str:
+    found = _INDEX_NAME.match(statement)
+    if found is None:
+        raise ValueError(f"not a CREATE INDEX IF NOT EXISTS statement: {statement}")
+    return found.group(1)
 
 
 def tables() -> list[str]:

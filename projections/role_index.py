@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from domain.role import RoleCreated, RoleDeleted, RoleWritten
-from projections.writes import Delete, IndexProjection, Upsert, Write
+from projections.writes import IndexProjection, Write, delete, upsert
 
 TABLE = "token_roles"
+
+_WRITTEN = upsert(TABLE, ("namespace", "name"))
+_DELETED = delete(TABLE, "namespace", "name")
 
 
 class RoleIndex(IndexProjection):
@@ -18,7 +21,7 @@ class RoleIndex(IndexProjection):
     handlers = {RoleCreated: "written", RoleWritten: "written", RoleDeleted: "deleted"}
 
     def written(self, event: RoleWritten) -> list[Write]:
-        return [Upsert(TABLE, {"namespace": event.namespace, "name": event.name}, {})]
+        return [(_WRITTEN, (event.namespace, event.name))]
 
     def deleted(self, event: RoleDeleted) -> list[Write]:
-        return [Delete(TABLE, {"namespace": event.namespace, "name": event.name})]
+        return [(_DELETED, (event.namespace, event.name))]

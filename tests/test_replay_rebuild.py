@@ -1,0 +1,189 @@
+"""Rebuilding the read models: the rows each event writes, the indexes a rebuild drops and builds
+again, and a rebuild that dies half way, finished by the next start."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.actor import Actor
+from domain.caller import Caller
+from domain.clock import to_epoch_us
+from domain.commands import CreateToken
+from domain.issuance import TokenPlan
+from domain.token import Token
+from projections import registry
+from projections.dialect import POSTGRES, SQLITE
+from projections.index_store import IndexStore, apply_events, prepare_read_models
+from projections.replay import catch_up, rebuild, verify
+from projections.writes import epoch_us, json_list
+from web.bootstrap import Runtime, bootstrap
+from web.settings import Settings
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def cursor() -> Iterator[sqlite3.Cursor]:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    prepare_read_models(connection.cursor(), SQLITE)
+    yield connection.cursor()
+    connection.close()
+
+
+def row(cursor: sqlite3.Cursor, table: str, token_id: UUID) -> dict[str, Any]:
+    cursor.execute(f"SELECT * FROM {table} WHERE token_id = ?", (token_id.hex,))
+    return dict(cursor.fetchone())
+
+
+def test_a_created_token_writes_each_value_in_its_column(cursor: sqlite3.Cursor) -> None:
+    """The projections hand over rows as tuples: each value must land in the column it names."""
+    parent_id, token_id = uuid4(), uuid4()
+    plan = TokenPlan(parent_id=parent_id, policies=["web", "db"], meta={"team": "a", "env": "b"},
+                     display_name="token-ci", path="auth/token/create/ci", num_uses=3, renewable=False,
+                     ttl=600, explicit_max_ttl=7200, period=300, token_type="service",
+                     bound_cidrs=("10.0.0.0/8",), role_name="ci", entity_alias="alias")
+    token = Token.issue(token_id, "accessor-1", plan, NOW, Actor("creator-9", "192.0.2.1"), namespace="eu")
+    [event] = token.collect_events()
+
+    apply_events(cursor, SQLITE, [event], 7)
+
+    issued_us = to_epoch_us(NOW)
+    assert row(cursor, "token_lookup", token_id) == {
+        "token_id": token_id.hex, "accessor": "accessor-1", "parent_id": parent_id.hex,
+        "policies": '["web", "db"]', "meta": '{"env": "b", "team": "a"}', "display_name": "token-ci",
+        "path": "auth/token/create/ci", "num_uses": 3, "uses_left": 3, "renewable": 0,
+        "issue_time_us": issued_us, "creation_ttl": 600, "ttl": 600,
+        "expire_at_us": issued_us + 600_000_000, "explicit_max_ttl": 7200, "period": 300,
+        "token_type": "service", "entity_alias": "alias", "last_renewal_us": None, "namespace": "eu",
+        "bound_cidrs": '["10.0.0.0/8"]', "role_name": "ci",
+    }
+    assert row(cursor, "token_registry", token_id) == {
+        "token_id": token_id.hex, "accessor": "accessor-1", "namespace": "eu", "parent_id": parent_id.hex,
+        "creator_accessor": "creator-9", "role_name": "ci", "display_name": "token-ci",
+        "policies": '["web", "db"]', "path": "auth/token/create/ci", "created_us": issued_us,
+        "expire_at_us": issued_us + 600_000_000, "status": "live", "ended_us": None,
+    }
+    cursor.execute("SELECT * FROM accessor_index")
+    assert [dict(found) for found in cursor.fetchall()] == [
+        {"accessor": "accessor-1", "token_id": token_id.hex, "namespace": "eu"}]
+    cursor.execute("SELECT * FROM child_index")
+    assert [tuple(found) for found in cursor.fetchall()] == [(parent_id.hex, token_id.hex)]
+    cursor.execute("SELECT * FROM event_times")
+    assert [tuple(found) for found in cursor.fetchall()] == [(token_id.hex, 1, issued_us)]
+
+
+def test_a_token_without_uses_ttl_or_parent_writes_nulls(cursor: sqlite3.Cursor) -> None:
+    token_id = uuid4()
+    plan = TokenPlan(parent_id=None, policies=[], meta=None, display_name="root", path="auth/token/root",
+                     num_uses=0, renewable=True, ttl=0, explicit_max_ttl=0, period=0, token_type="service")
+    [event] = Token.issue(token_id, "accessor-2", plan, NOW, Actor("", "")).collect_events()
+
+    apply_events(cursor, SQLITE, [event], 1)
+
+    lookup = row(cursor, "token_lookup", token_id)
+    assert (lookup["parent_id"], lookup["meta"], lookup["uses_left"], lookup["expire_at_us"],
+            lookup["policies"], lookup["bound_cidrs"], lookup["renewable"]) == (None, None, None, None, "[]", "[]", 1)
+
+
+@pytest.mark.parametrize("instant", [
+    NOW, datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(2026, 3, 4, 5, 6, 7, 1, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+])
+def test_the_projections_epoch_microseconds_are_the_clocks(instant: datetime) -> None:
+    assert epoch_us(instant) == to_epoch_us(instant)
+
+
+@pytest.mark.parametrize("items", [["default"], ["web", "db"], [], None, ['quote"d', "ünï"]])
+def test_the_remembered_json_of_a_list_is_json_dumps(items: list[str] | None) -> None:
+    assert json_list(items) == json.dumps(items or [])
+    assert json_list(items) == json.dumps(items or [])
+
+
+def test_postgres_tables_keep_their_rowid_and_statements_name_the_schema() -> None:
+    [accessor_table] = [statement for statement in registry.create_statements()
+                        if statement.startswith("CREATE TABLE IF NOT EXISTS accessor_index")]
+    assert SQLITE.ddl(accessor_table).endswith(") WITHOUT ROWID")
+    assert POSTGRES.ddl(accessor_table).endswith("namespace TEXT NOT NULL)")
+    [insert] = {statement for statement, _ in registry.writes_for([_created_event()])
+                if statement.table == "accessor_index"}
+    assert POSTGRES.in_schema("s").render(insert) == (
+        'INSERT INTO "s".accessor_index (accessor, namespace, token_id) VALUES (%s, %s, %s)')
+
+
+def _created_event() -> object:
+    plan = TokenPlan(parent_id=None, policies=["web"], meta=None, display_name="t", path="auth/token/create",
+                     num_uses=0, renewable=True, ttl=60, explicit_max_ttl=0, period=0, token_type="service")
+    [event] = Token.issue(uuid4(), "accessor-3", plan, NOW, Actor("", "")).collect_events()
+    return event
+
+
+# -- on a real store (SQLite and PostgreSQL) ---------------------------------------------------
+
+def indexes(store: IndexStore) -> set[str]:
+    with store.transaction(commit=False) as cursor:
+        if store.dialect.name == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        else:
+            cursor.execute("SELECT indexname AS name FROM pg_indexes WHERE schemaname = %s",
+                           (store.dialect.schema,))
+        return {found["name"] for found in cursor.fetchall()}
+
+
+def tables(store: IndexStore) -> dict[str, list[tuple[object, ...]]]:
+    return {table: sorted(store.rows(table), key=repr) for table in registry.tables()}
+
+
+def some_history(runtime: Runtime, root: Caller) -> None:
+    service = runtime.service
+    tokens = [service.create(root, CreateToken(policies=("web",), ttl=3600, num_uses=n % 3)).client_token
+              for n in range(8)]
+    service.renew(root, tokens[1], 120)
+    service.revoke(root, tokens[0])
+    service.revoke_orphan(root, tokens[2])
+
+
+def test_a_rebuild_builds_again_every_index_it_dropped(runtime: Runtime, root: Caller) -> None:
+    some_history(runtime, root)
+    before, live = indexes(runtime.index), tables(runtime.index)
+    assert {name for name in registry.query_index_names()} <= before
+
+    assert rebuild(runtime.ledger, runtime.index, batch_size=5) == runtime.ledger.recorder.max_notification_id()
+
+    assert indexes(runtime.index) == before
+    assert tables(runtime.index) == live
+
+
+def test_a_rebuild_that_dies_half_way_is_finished_by_the_next_start(
+    runtime: Runtime, root: Caller, settings: Settings
+) -> None:
+    some_history(runtime, root)
+    before, live = indexes(runtime.index), tables(runtime.index)
+
+    class Crash(Exception):
+        pass
+
+    def crash(applied: int) -> None:
+        raise Crash
+
+    runtime.index.clear(drop_query_indexes=True)  # what rebuild does first, then it dies
+    with pytest.raises(Crash):
+        catch_up(runtime.ledger, runtime.index, batch_size=4, progress=crash, bulk=True)
+    assert 0 < runtime.index.position() < (runtime.ledger.recorder.max_notification_id() or 0)
+    assert not set(registry.query_index_names()) & indexes(runtime.index)
+
+    restarted = bootstrap(settings)
+    try:
+        assert indexes(restarted.index) == before
+        assert tables(restarted.index) == live
+        assert verify(restarted.ledger, restarted.index) == []
+    finally:
+        restarted.close()
