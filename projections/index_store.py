@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
@@ -16,6 +17,7 @@ from domain.clock import from_epoch_us, to_epoch_us
 from domain.token_view import TokenView
 from projections import registry
 from projections.dialect import Dialect
+from projections.policy_cache import PolicyTextCache
 from projections.writes import Params, Statement
 
 POSITION_TABLE = "projection_position"
@@ -37,7 +39,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 4  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 5  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 
@@ -127,6 +129,7 @@ class IndexStore:
         self.dialect = dialect
         self._reader: Reader = reader or (lambda: self.transaction(commit=False))
         self._writers = writers
+        self._policy_cache = PolicyTextCache()
 
     def close(self) -> None:
         """Close the reader's own connections, where it has any."""
@@ -211,8 +214,16 @@ class IndexStore:
     # -- TokenIndex ----------------------------------------------------------------------
 
     def find(self, token_id: UUID) -> TokenView | None:
-        rows = self.query("SELECT * FROM token_lookup WHERE token_id = ?", [token_id.hex])
-        return _view(rows[0]) if rows else None
+        """The live token, read with its namespace's policy change marker (see ``policy_cache``)."""
+        rows = self.query(
+            "SELECT t.*, c.last_change AS policy_change FROM token_lookup t "
+            "LEFT JOIN acl_policy_changes c ON c.namespace = t.namespace WHERE t.token_id = ?",
+            [token_id.hex],
+        )
+        if not rows:
+            return None
+        self._policy_cache.saw(rows[0]["namespace"], rows[0]["policy_change"])
+        return _view(rows[0])
 
     def token_id_for_accessor(self, accessor: str) -> UUID | None:
         rows = self.query("SELECT token_id FROM accessor_index WHERE accessor = ?", [accessor])
@@ -258,10 +269,19 @@ class IndexStore:
     def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
         if not names:
             return {}
-        marks = ", ".join("?" * len(names))
-        rows = self.query(f"SELECT name, text FROM acl_policies WHERE namespace = ? AND name IN ({marks})",
-                           [namespace, *names])
-        return {row["name"]: row["text"] for row in rows}
+        texts = self._policy_cache.texts(namespace, self._namespace_policies)
+        return {name: texts[name] for name in names if name in texts}
+
+    def _namespace_policies(self, namespace: str) -> tuple[str | None, dict[str, str]]:
+        """Every policy text of the namespace and its change marker, read in one statement."""
+        rows = self.query(
+            "SELECT c.last_change, p.name, p.text FROM acl_policy_changes c "
+            "LEFT JOIN acl_policies p ON p.namespace = c.namespace WHERE c.namespace = ?",
+            [namespace],
+        )
+        if not rows:
+            return None, {}
+        return rows[0]["last_change"], {row["name"]: row["text"] for row in rows if row["name"] is not None}
 
     def policy_names(self, namespace: str) -> list[str]:
         rows = self.query("SELECT name FROM acl_policies WHERE namespace = ? ORDER BY name", [namespace])
@@ -285,7 +305,7 @@ def _view(row: Any) -> TokenView:
         token_id=UUID(row["token_id"]),
         accessor=row["accessor"],
         parent_id=UUID(row["parent_id"]) if row["parent_id"] else None,
-        policies=tuple(json.loads(row["policies"])),
+        policies=_string_list(row["policies"]),
         meta=json.loads(row["meta"]) if row["meta"] is not None else None,
         display_name=row["display_name"],
         path=row["path"],
@@ -302,9 +322,15 @@ def _view(row: Any) -> TokenView:
         entity_alias=row["entity_alias"],
         last_renewal_time=_instant(row["last_renewal_us"]),
         namespace=row["namespace"],
-        bound_cidrs=tuple(json.loads(row["bound_cidrs"])),
+        bound_cidrs=_string_list(row["bound_cidrs"]),
         role_name=row["role_name"],
     )
+
+
+@lru_cache(maxsize=1024)
+def _string_list(text: str) -> tuple[str, ...]:
+    """A JSON list of strings; the same few lists of policies recur in almost every row."""
+    return tuple(json.loads(text))
 
 
 def _instant(value: int | None) -> datetime | None:
