@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from domain.errors import InvalidRequest
@@ -20,10 +20,13 @@ class SystemClock:
         return datetime.now(tz=timezone.utc)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def to_epoch_us(instant: datetime) -> int:
     """Whole microseconds since the epoch: exact, sortable, and portable to any SQL store."""
-    delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 def from_epoch_us(value: int) -> datetime:

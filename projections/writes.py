@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
+
+from domain.clock import to_epoch_us
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,18 +84,11 @@ class IndexProjection:
         return getattr(self, name) if name else None  # type: ignore[no-any-return]
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def epoch_us(instant: datetime) -> int:
-    """``domain.clock.to_epoch_us`` (the same exact integer) in two C operations: a replay
-    converts several instants per event."""
-    return (instant - _EPOCH) // _MICROSECOND
+epoch_us = to_epoch_us  # the projections' name for it
 
 
 def epoch_us_or_none(instant: datetime | None) -> int | None:
-    return None if instant is None else (instant - _EPOCH) // _MICROSECOND
+    return None if instant is None else to_epoch_us(instant)
 
 
 def json_list(items: list[str] | None) -> str:
