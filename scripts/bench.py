@@ -107,6 +107,7 @@ def in_process(work: Path, sizes: Sizes) -> dict[str, Any]:
         renew_s, _ = timed(lambda: [service.renew(root, token, 7200) for token in tokens])
         revoke_s, _ = timed(lambda: [service.revoke(root, token) for token in tokens])
         stored = event_bytes(work / "in-process.db")
+        pages_per_create = wal_pages_per(work / "in-process.db", lambda: service.create(root, command))
     sqlite_s = durable_sqlite_inserts(work / "baseline.db", n)
     return {
         "create_per_s": round(n / create_s),
@@ -115,6 +116,8 @@ def in_process(work: Path, sizes: Sizes) -> dict[str, Any]:
         "revoke_per_s": round(n / revoke_s),
         "sqlite_durable_insert_per_s": round(n / sqlite_s),
         "create_ratio_vs_sqlite": round(sqlite_s / create_s, 3),
+        "wal_pages_per_create": pages_per_create,
+        "wal_pages_per_sqlite_insert": wal_pages_per(work / "baseline.db", _baseline_insert(work / "baseline.db")),
         "event_bytes_per_create": stored.get("TokenCreated", 0),
         "event_bytes_per_renew": stored.get("TokenRenewed", 0),
         "event_bytes_per_revoke": stored.get("TokenRevoked", 0),
@@ -138,6 +141,27 @@ def durable_sqlite_inserts(path: Path, n: int) -> float:
     elapsed = time.perf_counter() - started
     connection.close()
     return elapsed
+
+
+def wal_pages_per(path: Path, write: Callable[[], Any], times: int = 10) -> float:
+    """Pages each durable commit of ``write`` adds to the WAL: what one fsync must flush (few
+    enough commits that no automatic checkpoint restarts the WAL meanwhile)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _ in range(times):
+            write()
+        _, frames, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return round(frames / times, 1)
+
+
+def _baseline_insert(path: Path) -> Callable[[], None]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous=FULL")
+
+    def insert() -> None:
+        connection.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?)",
+                           (os.urandom(16).hex(), os.urandom(8).hex(), '["default","web"]', None, 0, b"{}"))
+    return insert
 
 
 def event_bytes(path: Path) -> dict[str, int]:
