@@ -22,6 +22,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
+from domain.token import Token
+
 LEDGER_SETUP_ID: UUID = uuid5(NAMESPACE_URL, "/tokenledger/setup")
 
 
@@ -41,6 +43,9 @@ class TokenLedger(Application[UUID]):
     any other process to answer only once it has caught up that far (read-your-writes)."""
 
     name = "TokenLedger"
+    # A token renewed for months grows a long stream; every 100th event leaves a snapshot, so
+    # loading it reads at most a snapshot and 99 events (snapshots live beside the log, not in it).
+    snapshotting_intervals = {Token: 100}
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
