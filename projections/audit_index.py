@@ -6,12 +6,12 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
+from domain.clock import to_epoch_us
 from domain.token_events import TokenCreated, TokenExpired, TokenRenewed, TokenRevoked
 from projections.writes import (
     Handler,
     IndexProjection,
     Write,
-    epoch_us,
     epoch_us_or_none,
     insert,
     json_list,
@@ -49,7 +49,7 @@ class EventTimes(IndexProjection):
         return self.recorded
 
     def recorded(self, event: Any) -> list[Write]:
-        return [(_RECORDED, (event.originator_id.hex, event.originator_version, epoch_us(event.timestamp)))]
+        return [(_RECORDED, (event.originator_id.hex, event.originator_version, to_epoch_us(event.timestamp)))]
 
 
 class TokenRegistry(IndexProjection):
@@ -80,7 +80,7 @@ class TokenRegistry(IndexProjection):
             parent_id.hex if parent_id else None,
             event.actor_accessor,
             json_list(event.policies),
-            epoch_us(event.timestamp),
+            to_epoch_us(event.timestamp),
             epoch_us_or_none(event.expire_at),
         ))]
 
@@ -88,7 +88,7 @@ class TokenRegistry(IndexProjection):
         return [(_RENEWED, (epoch_us_or_none(event.expire_at), event.originator_id.hex))]
 
     def revoked(self, event: TokenRevoked) -> list[Write]:
-        return [(_ENDED, ("revoked", epoch_us(event.timestamp), event.originator_id.hex))]
+        return [(_ENDED, ("revoked", to_epoch_us(event.timestamp), event.originator_id.hex))]
 
     def expired(self, event: TokenExpired) -> list[Write]:
-        return [(_ENDED, ("expired", epoch_us(event.timestamp), event.originator_id.hex))]
+        return [(_ENDED, ("expired", to_epoch_us(event.timestamp), event.originator_id.hex))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from operator import attrgetter
 
+from domain.clock import to_epoch_us
 from domain.token_events import (
     TokenCreated,
     TokenExpired,
@@ -17,7 +18,6 @@ from projections.writes import (
     IndexProjection,
     Write,
     delete,
-    epoch_us,
     epoch_us_or_none,
     insert,
     json_list,
@@ -68,7 +68,7 @@ class LookupIndex(IndexProjection):
             json_list(event.policies),
             None if meta is None else json.dumps(meta, sort_keys=True),
             int(event.renewable),
-            epoch_us(event.timestamp),
+            to_epoch_us(event.timestamp),
             event.ttl,
             epoch_us_or_none(event.expire_at),
             json_list(event.bound_cidrs),
@@ -79,7 +79,7 @@ class LookupIndex(IndexProjection):
         return [(_USED, (event.uses_left, event.originator_id.hex))]
 
     def renewed(self, event: TokenRenewed) -> list[Write]:
-        values = (event.ttl, epoch_us_or_none(event.expire_at), epoch_us(event.timestamp))
+        values = (event.ttl, epoch_us_or_none(event.expire_at), to_epoch_us(event.timestamp))
         return [(_RENEWED, (*values, event.originator_id.hex))]
 
     def ended(self, event: TokenRevoked | TokenExpired) -> list[Write]:

@@ -84,9 +84,6 @@ class IndexProjection:
         return getattr(self, name) if name else None  # type: ignore[no-any-return]
 
 
-epoch_us = to_epoch_us  # the projections' name for it
-
-
 def epoch_us_or_none(instant: datetime | None) -> int | None:
     return None if instant is None else to_epoch_us(instant)
 
