@@ -23,7 +23,7 @@ from projections.writes import Params, Statement
 POSITION_TABLE = "projection_position"
 KEYS_TABLE = "ledger_keys"
 _IN_BATCH = 500
-APPLY_CHUNK = 200  # events per apply_events: what a chunk allocates dies young, cheap for the GC
+APPLY_CHUNK = 200  # events per write_rows: what a chunk allocates dies young, cheap for the GC
 
 
 class Cursor(Protocol):
@@ -72,7 +72,13 @@ def prepare_read_models(cursor: Cursor, dialect: Dialect) -> None:
 
 
 def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], position: int) -> None:
-    """Write the read-model rows for ``events`` and move the position, on the caller's transaction.
+    """Write the read-model rows for ``events`` and move the position, on the caller's transaction."""
+    write_rows(cursor, dialect, events)
+    set_position(cursor, dialect, position)
+
+
+def write_rows(cursor: Cursor, dialect: Dialect, events: Sequence[object]) -> None:
+    """The read-model rows for ``events``, without moving the position.
 
     Tables are independent, so the writes are grouped by table (keeping their order within each)
     and runs of the same statement go to the database as one ``executemany``.
@@ -89,7 +95,6 @@ def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], pos
     for runs in by_table.values():
         for statement, rows in runs:
             cursor.executemany(dialect.render(statement), rows)
-    set_position(cursor, dialect, position)
 
 
 def set_position(cursor: Cursor, dialect: Dialect, position: int) -> None:
@@ -152,11 +157,17 @@ class IndexStore:
 
     # -- maintenance ---------------------------------------------------------------------
 
-    def create_tables(self) -> None:
-        """Create whatever read-model table or index is missing (each index by one sort)."""
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[Cursor]:
+        """A write transaction in which unqualified DDL names this store's schema."""
         with self.transaction(commit=True) as cursor:
             for statement in self.dialect.schema_setup():
                 cursor.execute(statement)
+            yield cursor
+
+    def create_tables(self) -> None:
+        """Create whatever read-model table or index is missing (each index by one sort)."""
+        with self._schema_transaction() as cursor:
             prepare_read_models(cursor, self.dialect)
 
     def position(self) -> int:
@@ -174,15 +185,13 @@ class IndexStore:
                 seen = lock_position(cursor, self.dialect)
                 unseen = (event for notification_id, event in events if notification_id > seen)
                 while chunk := list(islice(unseen, APPLY_CHUNK)):
-                    apply_events(cursor, self.dialect, chunk, position)
+                    write_rows(cursor, self.dialect, chunk)
                 set_position(cursor, self.dialect, position)
 
     def clear(self, *, drop_query_indexes: bool = False) -> None:
         """Empty every read model and rewind the position; optionally also drop the indexes only
         queries use, for a replay to fill the tables faster (``create_tables`` builds them again)."""
-        with self.transaction(commit=True) as cursor:
-            for statement in self.dialect.schema_setup():
-                cursor.execute(statement)
+        with self._schema_transaction() as cursor:
             for index in registry.query_index_names() if drop_query_indexes else []:
                 cursor.execute(f"DROP INDEX IF EXISTS {index}")
             for table in registry.tables():
