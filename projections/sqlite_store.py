@@ -7,7 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 
 from projections import hash_chain
 from projections.dialect import SQLITE
@@ -73,5 +78,6 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def index_store(self) -> IndexStore:
         pool = self.datastore.pool
-        reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, pool.lock_timeout or 5)
+        timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT  # as the library's own connections wait
+        reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, timeout)
         return IndexStore(self.datastore, SQLITE, reader=reader, writers=self._writers)
