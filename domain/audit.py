@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.clock import Clock
 from domain.errors import InvalidRequest
-from domain.ledger import TokenLedger
+from domain.ledger import TokenLedger, project_events
 from domain.policy import Policy, policy_id
 from domain.policy_document import normalize_policy_name
 from domain.ports import AuditIndex, TokenRecord
@@ -119,7 +119,7 @@ class AuditService:
         version = self._index.version_at(aggregate_id, self.check_instant(instant))
         if version is None:
             return None
-        return self._ledger.repository.get(aggregate_id, version=version)
+        return self._ledger.repository.get(aggregate_id, version=version, projector_func=project_events)
 
 
 def _entry(event: Any) -> HistoryEntry:
