@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -333,5 +334,16 @@ def test_nul_characters_are_refused_and_write_nothing(app: Flask, client: FlaskC
                                                       body: Any) -> None:
     before = event_count(runtime_of(app))
     response = client.open(path, method=method, json=body, headers={"X-Vault-Token": ROOT_TOKEN})
+    assert (response.status_code, response.json) == (400, {"errors": ["NUL characters are not allowed in requests"]})
+    assert event_count(runtime_of(app)) == before
+
+
+def test_nul_characters_in_a_chunked_body_are_refused(app: Flask, client: FlaskClient) -> None:
+    """A body sent in chunks declares no length, and is read all the same."""
+    before = event_count(runtime_of(app))
+    response = client.post(f"{API}/create", input_stream=io.BytesIO(b'{"display_name": "a\\u0000b"}'),
+                           headers={"X-Vault-Token": ROOT_TOKEN, "Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/json"},
+                           environ_overrides={"wsgi.input_terminated": True})
     assert (response.status_code, response.json) == (400, {"errors": ["NUL characters are not allowed in requests"]})
     assert event_count(runtime_of(app)) == before

@@ -31,10 +31,16 @@ class Metrics:
         self._events = Counter("tokenledger_events_appended", "Events this server appended to the ledger",
                                registry=self._registry)
         runtime.ledger.saved_event_observers.append(self._events.inc)
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self._requests.labels(route, method, str(status)).inc()
-        self._latency.labels(route).observe(seconds)
+        key = (route, method, status)
+        series = self._series.get(key)
+        if series is None:  # the labelled children, looked up once per route, method and status
+            series = self._series[key] = (self._requests.labels(route, method, str(status)),
+                                          self._latency.labels(route))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format, summed over every worker process when there are several."""

@@ -29,7 +29,7 @@ def body_parameters(request: Request) -> dict[str, Any]:
     Like Vault, a body that looks like JSON is JSON whatever its Content-Type, since curl's ``-d``
     labels everything as a form.
     """
-    raw = request.get_data(cache=True)
+    raw = request.get_data(cache=True) if _may_have_body(request) else b""
     stripped = raw.lstrip()
     if not stripped:
         return {}
@@ -76,10 +76,16 @@ def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
 def refuse_nul_characters() -> None:
     """A NUL character anywhere in a request is refused up front: PostgreSQL cannot store one in
     text, and no name, path or value Vault takes has any use for it."""
-    raw = request.get_data(cache=True)
+    raw = request.get_data(cache=True) if _may_have_body(request) else b""
     query = request.environ.get("QUERY_STRING", "")
     maybe_in_query = "%00" in query or "\x00" in query  # parse the query only where it may hold one
     in_url = "\x00" in request.path or (
         maybe_in_query and any("\x00" in value for value in request.args.values()))
     if in_url or b"\x00" in raw or b"\\u0000" in raw:
         raise InvalidRequest("NUL characters are not allowed in requests")
+
+
+def _may_have_body(request: Request) -> bool:
+    """Without a length or chunks a request has no body (RFC 9112, 6.3): nothing to read."""
+    chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or bool(request.content_length)

@@ -63,6 +63,8 @@ class CookieOnlySessionInterface(SecureCookieSessionInterface):
     carries no cookie: every API call, where that was a fifth of a token lookup's time."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key is not None and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key is not None and (
+            "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
