@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from flask import Response, g
+
+from web.compact_json import compact_json
 
 _HEADERS = {"Cache-Control": "no-store"}
 
 
 def json_response(body: dict[str, Any], status: int) -> Response:
     """A JSON body as Vault sends it: never cached."""
-    return Response(
-        json.dumps(body) + "\n", status=status, mimetype="application/json", headers=_HEADERS
-    )
+    return Response(compact_json(body) + b"\n", status=status, content_type="application/json",
+                    headers=_HEADERS)
 
 
 def vault_response(

@@ -4,10 +4,11 @@ not by path."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime, timezone
+
+from web.compact_json import compact_json
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})))
 
@@ -23,7 +24,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return compact_json(entry, default=str).decode()
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:
@@ -33,3 +34,6 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # What no line shows, so no record need gather: the caller's source line, thread and process.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
