@@ -50,7 +50,7 @@ from web.openapi_docs import (
     Answer,
     Doc,
 )
-from web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, _field_types
+from web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
 from web.openapi_schemas import (
     AccessorListSchema,
     CapabilitiesDataSchema,
@@ -169,7 +169,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     converter = plugin.converter
     assert converter is not None
-    converter.add_attribute_function(_field_types)
+    converter.add_attribute_function(function_field_types)
     spec.components.security_scheme("VaultToken", {"type": "apiKey", "in": "header", "name": "X-Vault-Token"})
     spec.components.security_scheme("Bearer", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("UISession", {

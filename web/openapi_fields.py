@@ -1,6 +1,6 @@
 """JSON types apispec's marshmallow plugin cannot work out alone: those of the response fields
 declared with ``fields.Function`` (``FUNCTION_FIELD_TYPES``) and of this project's own field
-classes, through ``_field_types``, the attribute function ``web.openapi.build_spec`` adds to its
+classes, through ``function_field_types``, the attribute function ``web.openapi.build_spec`` adds to its
 converter; and ``SOMETIMES_ABSENT``, the keys a response schema leaves out of some answers.
 """
 
@@ -56,7 +56,7 @@ _WHOLE_NUMBER: JsonSchema = {
 }
 
 
-def _field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:
+def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:
     """An apispec attribute function: JSON types for this project's field classes."""
     if isinstance(field, Duration):
         return copy.deepcopy(_DURATION)
