@@ -10,14 +10,11 @@ nothing was found to read or list. Errors are one line on stderr and never show 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from web.vault_cli_args import (
     VaultArgumentParser,
-    add_connection_options,
     add_field_option,
     duration,
     names,
@@ -25,30 +22,18 @@ from web.vault_cli_args import (
 )
 from web.vault_cli_client import (
     USAGE,
-    ApiError,
     Client,
     CliError,
     output_format,
     path_segment,
 )
+from web.vault_cli_commands import Actions, done, leaf
 from web.vault_cli_output import (
-    looks_like_duration,
     print_json,
-    print_keys,
     print_secret,
-    print_warnings,
 )
-
-Run = Callable[[Client, argparse.Namespace], int]
-Actions = argparse._SubParsersAction  # type: ignore[type-arg]
-INTERRUPTED = 130
-
-
-class NotFound(CliError):
-    """Vault's "No value found at ..." for a read or list: printed as is, exit 2."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, USAGE)
+from web.vault_cli_policies import add_policies
+from web.vault_cli_roles import add_roles
 
 
 def add_commands(commands: Actions) -> None:
@@ -62,48 +47,18 @@ def add_commands(commands: Actions) -> None:
     _add_revoke(token_actions)
     _add_capabilities(token_actions)
     role = token_actions.add_parser("role", help="write, read, list and delete token roles (auth/token/roles)")
-    _add_roles(role.add_subparsers(required=True, metavar="ACTION", parser_class=VaultArgumentParser))
+    add_roles(role.add_subparsers(required=True, metavar="ACTION", parser_class=VaultArgumentParser))
     policy = commands.add_parser("policy", help="write, read, list and delete ACL policies over HTTP, "
                                                 "as `vault policy`")
-    _add_policies(policy.add_subparsers(required=True, metavar="ACTION", parser_class=VaultArgumentParser))
-
-
-def _leaf(actions: Actions, name: str, summary: str, run: Run, doing: str, *,
-          formats: bool = True) -> VaultArgumentParser:
-    parser: VaultArgumentParser = actions.add_parser(name, help=summary, description=summary)
-    add_connection_options(parser, formats=formats)
-    parser.set_defaults(run=lambda arguments: _reporting(run, doing, arguments))
-    return parser
-
-
-def _reporting(run: Run, doing: str, arguments: argparse.Namespace) -> int:
-    """Every failure becomes one line on stderr and an exit status; never a traceback."""
-    client: Client | None = None
-    try:
-        client = Client.from_arguments(arguments)
-        return int(run(client, arguments))
-    except NotFound as error:
-        message, code = str(error), error.code
-    except CliError as error:
-        message, code = f"Error {doing}: {error}", error.code
-    except OSError as error:
-        message, code = f"Error {doing}: {error.strerror or error}", 1
-    except KeyboardInterrupt:
-        message, code = "Interrupted", INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - the promise is one line, whatever went wrong
-        message, code = f"Error {doing}: unexpected {type(error).__name__}: {error}", 1
-    if client is not None:
-        message = client.redact(message)
-    print(" ".join(message.split()), file=sys.stderr)
-    return code
+    add_policies(policy.add_subparsers(required=True, metavar="ACTION", parser_class=VaultArgumentParser))
 
 
 # -- token create ---------------------------------------------------------------------------
 
 
 def _add_create(actions: Actions) -> None:
-    parser = _leaf(actions, "create", "create a token, a child of the calling token unless -orphan",
-                   _create, "creating token")
+    parser = leaf(actions, "create", "create a token, a child of the calling token unless -orphan",
+                  _create, "creating token")
     parser.add_argument(*names("policy"), dest="policy", action="append", default=[], metavar="NAME",
                         help="a policy of the token; repeat it, or give a comma list")
     parser.add_argument(*names("ttl"), dest="ttl", type=duration, default=None, metavar="DURATION",
@@ -166,8 +121,8 @@ def _create(client: Client, arguments: argparse.Namespace) -> int:
 
 
 def _add_lookup(actions: Actions) -> None:
-    parser = _leaf(actions, "lookup", "show a token: the calling one, TOKEN, or with -accessor the one "
-                                      "holding ACCESSOR", _lookup, "looking up token")
+    parser = leaf(actions, "lookup", "show a token: the calling one, TOKEN, or with -accessor the one "
+                                     "holding ACCESSOR", _lookup, "looking up token")
     parser.add_argument("token", nargs="?", default="", metavar="TOKEN|ACCESSOR",
                         help="the token (or accessor with -accessor); '-' reads it from stdin")
     parser.add_boolean("accessor", default=False, help="the argument is an accessor")
@@ -187,8 +142,8 @@ def _lookup(client: Client, arguments: argparse.Namespace) -> int:
 
 
 def _add_renew(actions: Actions) -> None:
-    parser = _leaf(actions, "renew", "renew a token: the calling one, TOKEN, or with -accessor the one "
-                                     "holding ACCESSOR", _renew, "renewing token")
+    parser = leaf(actions, "renew", "renew a token: the calling one, TOKEN, or with -accessor the one "
+                                    "holding ACCESSOR", _renew, "renewing token")
     parser.add_argument("token", nargs="?", default="", metavar="TOKEN|ACCESSOR",
                         help="the token (or accessor with -accessor); '-' reads it from stdin")
     parser.add_argument(*names("increment", "i"), dest="increment", type=duration, default=None,
@@ -228,8 +183,8 @@ def _token_argument(client: Client, arguments: argparse.Namespace) -> str:
 
 
 def _add_revoke(actions: Actions) -> None:
-    parser = _leaf(actions, "revoke", "revoke a token and its children (or with -mode=orphan, the token "
-                                      "alone)", _revoke, "revoking token")
+    parser = leaf(actions, "revoke", "revoke a token and its children (or with -mode=orphan, the token "
+                                     "alone)", _revoke, "revoking token")
     parser.add_argument("token", nargs="?", default="", metavar="TOKEN|ACCESSOR|PREFIX",
                         help="the token (accessor with -accessor, path prefix with -mode=path); "
                              "'-' reads it from stdin")
@@ -245,7 +200,7 @@ def _revoke(client: Client, arguments: argparse.Namespace) -> int:
         if arguments.token or arguments.accessor or arguments.mode:
             raise CliError("-self takes no argument, -accessor or -mode", USAGE)
         client.call("POST", "auth/token/revoke-self")
-        return _done(arguments, None, "Success! Revoked token (if it existed)")
+        return done(arguments, None, "Success! Revoked token (if it existed)")
     if arguments.accessor and arguments.mode:
         raise CliError("-accessor cannot be used with -mode", USAGE)
     if arguments.mode == "path":
@@ -253,7 +208,7 @@ def _revoke(client: Client, arguments: argparse.Namespace) -> int:
         if not prefix:
             raise CliError("-mode=path needs a PREFIX argument", USAGE)
         answer = client.call("PUT", f"sys/leases/revoke-prefix/{path_segment(prefix).replace('%2F', '/')}")
-        return _done(arguments, answer, f"Success! Revoked any leases with prefix: {prefix}")
+        return done(arguments, answer, f"Success! Revoked any leases with prefix: {prefix}")
     value = _token_argument(client, arguments)
     if not value:
         raise CliError("not enough arguments: give a TOKEN (or an ACCESSOR with -accessor), or -self", USAGE)
@@ -263,15 +218,15 @@ def _revoke(client: Client, arguments: argparse.Namespace) -> int:
         answer = client.call("POST", "auth/token/revoke-orphan", {"token": value})
     else:
         answer = client.call("POST", "auth/token/revoke", {"token": value})
-    return _done(arguments, answer, "Success! Revoked token (if it existed)")
+    return done(arguments, answer, "Success! Revoked token (if it existed)")
 
 
 # -- token capabilities ---------------------------------------------------------------------
 
 
 def _add_capabilities(actions: Actions) -> None:
-    parser = _leaf(actions, "capabilities", "capabilities of the calling token, or of TOKEN, on PATH",
-                   _capabilities, "listing capabilities")
+    parser = leaf(actions, "capabilities", "capabilities of the calling token, or of TOKEN, on PATH",
+                  _capabilities, "listing capabilities")
     parser.add_argument("arguments", nargs="+", metavar="[TOKEN] PATH",
                         help="PATH alone: the calling token's; TOKEN PATH: that token's (sys/capabilities, "
                              "which spends none of its uses)")
@@ -297,136 +252,7 @@ def _capabilities(client: Client, arguments: argparse.Namespace) -> int:
     return 0
 
 
-# -- token role -----------------------------------------------------------------------------
-
-
-def _add_roles(actions: Actions) -> None:
-    write = _leaf(actions, "write", "create or update a role: NAME key=value ... (as `vault write "
-                                    "auth/token/roles/NAME`)", _role_write, "writing role")
-    write.add_argument("name", metavar="NAME")
-    write.add_argument("data", nargs="*", metavar="KEY=VALUE",
-                       help="e.g. allowed_policies=app,db orphan=true token_period=1h; KEY=@FILE reads the "
-                            "value from FILE; a lone '-' reads a JSON object from stdin")
-    read = _leaf(actions, "read", "show a role", _role_read, "reading role")
-    read.add_argument("name", metavar="NAME")
-    add_field_option(read)
-    _leaf(actions, "list", "list the roles' names", _role_list, "listing roles")
-    delete = _leaf(actions, "delete", "delete a role", _role_delete, "deleting role")
-    delete.add_argument("name", metavar="NAME")
-
-
-def _role_path(arguments: argparse.Namespace) -> str:
-    return f"auth/token/roles/{path_segment(arguments.name)}"
-
-
-def _role_write(client: Client, arguments: argparse.Namespace) -> int:
-    data = _write_data(arguments.data)
-    answer = client.call("POST", _role_path(arguments), data)
-    return _done(arguments, answer, f"Success! Data written to: auth/token/roles/{arguments.name}")
-
-
-def _role_read(client: Client, arguments: argparse.Namespace) -> int:
-    answer = _unless_missing(lambda: client.call("GET", _role_path(arguments)),
-                             f"No value found at auth/token/roles/{arguments.name}")
-    print_secret(answer, output_format(arguments), arguments.field)
-    return 0
-
-
-def _role_list(client: Client, arguments: argparse.Namespace) -> int:
-    answer = _unless_missing(lambda: client.call("LIST", "auth/token/roles"),
-                             "No value found at auth/token/roles")
-    if output_format(arguments) == "json":
-        print_json(answer)
-    else:
-        print_keys(((answer or {}).get("data") or {}).get("keys") or [], header=True)
-    return 0
-
-
-def _role_delete(client: Client, arguments: argparse.Namespace) -> int:
-    answer = client.call("DELETE", _role_path(arguments))
-    return _done(arguments, answer, f"Success! Data deleted (if it existed) at: auth/token/roles/{arguments.name}")
-
-
-# -- policy ---------------------------------------------------------------------------------
-
-
-def _add_policies(actions: Actions) -> None:
-    write = _leaf(actions, "write", "upload a policy from FILE (HCL or JSON; '-' reads stdin)",
-                  _policy_write, "uploading policy")
-    write.add_argument("name", metavar="NAME")
-    write.add_argument("file", metavar="FILE")
-    read = _leaf(actions, "read", "print a policy's text", _policy_read, "reading policy")
-    read.add_argument("name", metavar="NAME")
-    _leaf(actions, "list", "list the policies' names", _policy_list, "listing policies")
-    delete = _leaf(actions, "delete", "delete a policy", _policy_delete, "deleting policy")
-    delete.add_argument("name", metavar="NAME")
-
-
-def _policy_path(arguments: argparse.Namespace) -> str:
-    return f"sys/policies/acl/{path_segment(arguments.name)}"
-
-
-def _policy_write(client: Client, arguments: argparse.Namespace) -> int:
-    if arguments.file == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            with open(arguments.file, encoding="utf-8") as source:
-                text = source.read()
-        except OSError as error:
-            raise CliError(f"cannot read {arguments.file}: {error.strerror or error}") from None
-        except UnicodeDecodeError:
-            raise CliError(f"cannot read {arguments.file}: not UTF-8 text") from None
-    answer = client.call("PUT", _policy_path(arguments), {"policy": text})
-    return _done(arguments, answer, f"Success! Uploaded policy: {arguments.name}")
-
-
-def _policy_read(client: Client, arguments: argparse.Namespace) -> int:
-    answer = _unless_missing(lambda: client.call("GET", _policy_path(arguments)),
-                             f"No policy named: {arguments.name}")
-    if output_format(arguments) == "json":
-        print_json(answer)
-    else:
-        data = (answer or {}).get("data") or {}
-        print(str(data.get("policy") or data.get("rules") or "").strip())
-    return 0
-
-
-def _policy_list(client: Client, arguments: argparse.Namespace) -> int:
-    answer = client.call("LIST", "sys/policies/acl")
-    if output_format(arguments) == "json":
-        print_json(answer)
-    else:
-        print_keys(((answer or {}).get("data") or {}).get("keys") or [], header=False)
-    return 0
-
-
-def _policy_delete(client: Client, arguments: argparse.Namespace) -> int:
-    answer = client.call("DELETE", _policy_path(arguments))
-    return _done(arguments, answer, f"Success! Deleted policy: {arguments.name}")
-
-
 # -- shared ---------------------------------------------------------------------------------
-
-
-def _done(arguments: argparse.Namespace, answer: dict[str, Any] | None, success: str) -> int:
-    """A write's answer: its JSON (if it has a body) with -format=json, else any warnings and
-    Vault's success line."""
-    if output_format(arguments) == "json":
-        print_json(answer)
-    else:
-        print_warnings(answer)
-        print(success)
-    return 0
-
-
-def _unless_missing(call: Callable[[], dict[str, Any] | None], message: str) -> dict[str, Any] | None:
-    try:
-        return call()
-    except ApiError as error:
-        if error.status == 404 and not error.errors:
-            raise NotFound(message) from None
-        raise
 
 
 def _comma_list(values: list[str]) -> list[str]:
@@ -441,41 +267,3 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
             raise CliError(f'{flag} expects KEY=VALUE, got "{value}"', USAGE)
         pairs[key.strip()] = text
     return pairs
-
-
-def _write_data(given: list[str]) -> dict[str, Any]:
-    """``vault write``'s arguments: ``key=value`` (repeated keys make a list), ``key=@file``, or a
-    lone ``-`` for a JSON object on stdin. Duration fields are checked here."""
-    data: dict[str, Any] = {}
-    for argument in given:
-        if argument == "-":
-            try:
-                loaded = json.loads(sys.stdin.read() or "{}")
-            except ValueError as error:
-                raise CliError(f"stdin is not JSON: {error}", USAGE) from None
-            if not isinstance(loaded, dict):
-                raise CliError("stdin must hold a JSON object", USAGE)
-            data.update(loaded)
-            continue
-        key, equals, value = argument.partition("=")
-        key = key.strip()
-        if not equals or not key:
-            raise CliError(f'invalid key/value pair "{argument}": expected KEY=VALUE', USAGE)
-        if value.startswith("@"):
-            try:
-                with open(value[1:], encoding="utf-8") as source:
-                    value = source.read().strip()
-            except OSError as error:
-                raise CliError(f"cannot read {value[1:]}: {error.strerror or error}") from None
-        if looks_like_duration(key):
-            duration_text = value
-            try:
-                duration(duration_text)
-            except argparse.ArgumentTypeError as error:
-                raise CliError(f"invalid {key}: {error}", USAGE) from None
-        if key in data:
-            previous = data[key]
-            data[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            data[key] = value
-    return data
