@@ -2,6 +2,8 @@
 
 The subtree is walked breadth-first through the child index, then revoked deepest level first in
 batches (one atomic save each), so a crash part-way never leaves a live token below a revoked one.
+Descendants are read from the last event of their streams alone (``TokenLedger.revocable``):
+revoking them depends on nothing else, and replaying every token was a quarter of a large revoke.
 A child created while its parent is being revoked is caught from either side: its creator checks
 the parent again after saving it (see ``TokenService.create``), and the revoker looks again for
 live children of everything it revoked until it finds none.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -19,12 +22,14 @@ from domain.actor import Actor
 from domain.errors import ConcurrentUpdate
 from domain.ledger import TokenLedger
 from domain.ports import TokenIndex
-from domain.token import Token
+from domain.token import RevocableToken, Token
 
 BATCH_SIZE = 5000  # a 100k-token revoke: 28.7 s at 5,000 a save against 38.5 s at 1,000 (fewer, larger commits)
 MAX_ATTEMPTS = 5
 
 TokenAction = Callable[[Token], None]
+CascadeAction = Callable[[RevocableToken | Token], None]
+Loader = Callable[[Sequence[UUID]], list[Any]]
 
 
 class SubtreeRevoker:
@@ -48,16 +53,18 @@ class SubtreeRevoker:
         ``root_action`` replaces the root's revocation (expiry records ``TokenExpired`` instead).
         """
         own_action = root_action or (lambda token: token.revoke(now, actor, reason))
-        cascade: TokenAction = lambda token: token.revoke(now, actor, descendant_reason)  # noqa: E731
+        cascade: CascadeAction = lambda token: token.revoke(now, actor, descendant_reason)  # noqa: E731
         recorded = 0
         pending = [root_id]
         while pending:
             revoked_this_pass: list[UUID] = []
             for subtree_root in pending:
                 order = self._walk(subtree_root)
-                recorded += self.apply(order[:0:-1], cascade)
-                action = own_action if subtree_root == root_id else cascade
-                recorded += self.apply([subtree_root], action)
+                recorded += self._cascade(order[:0:-1], cascade)
+                if subtree_root == root_id:
+                    recorded += self.apply([subtree_root], own_action)
+                else:
+                    recorded += self._cascade([subtree_root], cascade)
                 revoked_this_pass.extend(order)
             pending = self._index.children_of(revoked_this_pass)
         return recorded
@@ -72,11 +79,18 @@ class SubtreeRevoker:
 
     def apply(self, ids: Sequence[UUID], action: TokenAction) -> int:
         """Run ``action`` on each live token of ``ids`` and save them, a batch per transaction."""
-        return sum(self._revoke_batch(batch, action) for batch in _chunks(ids, self._batch_size))
+        return self._in_batches(ids, self._ledger.get_many, action)
 
-    def _revoke_batch(self, ids: Sequence[UUID], action: TokenAction) -> int:
+    def _cascade(self, ids: Sequence[UUID], action: CascadeAction) -> int:
+        """``apply`` for a revocation, which needs only the tokens' last events."""
+        return self._in_batches(ids, self._ledger.revocable, action)
+
+    def _in_batches(self, ids: Sequence[UUID], load: Loader, action: Callable[[Any], None]) -> int:
+        return sum(self._revoke_batch(batch, load, action) for batch in _chunks(ids, self._batch_size))
+
+    def _revoke_batch(self, ids: Sequence[UUID], load: Loader, action: Callable[[Any], None]) -> int:
         for _ in range(MAX_ATTEMPTS):
-            tokens = [token for token in self._ledger.get_many(ids) if token.is_live]
+            tokens = [token for token in load(ids) if token.is_live]
             for token in tokens:
                 action(token)
             try:

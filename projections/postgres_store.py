@@ -64,6 +64,16 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
                                 topic=row["topic"], state=bytes(row["state"])) for row in cursor.fetchall()]
 
+    def select_stream_ends(self, originator_ids: Sequence[UUID]) -> list[tuple[UUID, int, str]]:
+        """The version and topic of the last event of each of these aggregates, in one query."""
+        statement = SQL(
+            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (list(originator_ids),))
+            return [(row["originator_id"], row["originator_version"], row["topic"]) for row in cursor.fetchall()]
+
     def chain_head(self) -> hash_chain.Link | None:
         with self.datastore.transaction(commit=False) as cursor:
             return hash_chain.head(cursor, self._dialect())

@@ -49,6 +49,18 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             return [StoredEvent(originator_id=UUID(row[0]), originator_version=row[1], topic=row[2],
                                 state=row[3]) for row in c.fetchall()]
 
+    def select_stream_ends(self, originator_ids: Sequence[UUID]) -> list[tuple[UUID, int, str]]:
+        """The version and topic of the last event of each of these aggregates, in one query
+        (with a single ``MAX``, SQLite takes the bare column from the row that has it)."""
+        by_hex = {originator_id.hex: originator_id for originator_id in originator_ids}  # no UUID parsing
+        statement = (
+            f"SELECT originator_id, MAX(originator_version), topic FROM {self.events_table_name} "
+            f"WHERE originator_id IN ({', '.join('?' * len(by_hex))}) GROUP BY originator_id"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, list(by_hex))
+            return [(by_hex[row[0]], row[1], row[2]) for row in c.fetchall()]
+
     def create_table(self) -> None:
         super().create_table()
         with self._writers, self.datastore.transaction(commit=True) as cursor:
