@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,8 @@ from projections.dialect import SQLITE
 from projections.index_store import IndexStore, apply_events, prepare_read_models
 from projections.sqlite_reader import ThreadReader
 from projections.writer_lock import WriterLock
+
+LARGE_WRITE_EVENTS = 1000  # a save this large (a revocation's batch) gets ``Dialect.large_write``
 
 
 class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -73,11 +76,12 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        hash_chain.append(c, SQLITE, stored_events, notification_ids or ())
-        saved_events = kwargs.get("saved_events")
-        if saved_events is not None and notification_ids:
-            apply_events(c, SQLITE, saved_events, max(notification_ids))
+        with SQLITE.large_write(c) if len(stored_events) >= LARGE_WRITE_EVENTS else nullcontext():
+            notification_ids = super()._insert_events(c, stored_events, **kwargs)
+            hash_chain.append(c, SQLITE, stored_events, notification_ids or ())
+            saved_events = kwargs.get("saved_events")
+            if saved_events is not None and notification_ids:
+                apply_events(c, SQLITE, saved_events, max(notification_ids))
         return notification_ids
 
     def chain_head(self) -> hash_chain.Link | None:
