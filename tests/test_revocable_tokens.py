@@ -1,16 +1,22 @@
 """A cascade of revocations reads each token from the last event of its stream alone
 (``TokenLedger.revocable``): it must agree with the whole token on whether it is live and on its
-version, record the very event ``Token.revoke`` would, and leave snapshots where they fall due."""
+version, record the very event ``Token.revoke`` would, and leave snapshots where they fall due.
+A large batch runs with the garbage collector paused, and leaves it as it found it."""
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timezone
 from uuid import UUID, uuid4
 
+import pytest
+
+from domain import revocation
 from domain.actor import SYSTEM, Actor
 from domain.commands import CreateToken
 from domain.issuance import TokenPlan
 from domain.leases import TtlLimits
+from domain.revocation import SubtreeRevoker
 from domain.token import RevocableToken, Token
 from domain.token_events import TokenRevoked
 from domain.token_secrets import new_accessor
@@ -93,3 +99,33 @@ def test_a_revocation_due_a_snapshot_loads_the_whole_token_and_takes_it(runtime:
     assert latest.originator_version == 100
     loaded = runtime.ledger.get_or_none(child_id)
     assert loaded.version == 100 and not loaded.is_live
+
+
+def test_a_large_batch_runs_with_the_collector_paused_then_restored(runtime: Runtime,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(revocation, "LARGE_BATCH", 3)
+    parent = issue(runtime)
+    children = [issue(runtime, parent_id=parent.id) for _ in range(3)]
+    collector_enabled_at_save: list[bool] = []
+    save = runtime.ledger.save
+    monkeypatch.setattr(runtime.ledger, "save",
+                        lambda *tokens: collector_enabled_at_save.append(gc.isenabled()) or save(*tokens))
+
+    recorded = SubtreeRevoker(runtime.ledger, runtime.index).revoke(
+        parent.id, now=datetime.now(tz=timezone.utc), actor=ALICE, reason="revoked")
+
+    assert recorded == 4 and runtime.ledger.revocable([children[0].id])[0].is_live is False
+    assert collector_enabled_at_save == [False, True]  # the three children, then the parent alone
+    assert gc.isenabled()
+
+
+def test_a_paused_collector_stays_paused(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(revocation, "LARGE_BATCH", 1)
+    parent = issue(runtime)
+    gc.disable()
+    try:
+        SubtreeRevoker(runtime.ledger, runtime.index).revoke(
+            parent.id, now=datetime.now(tz=timezone.utc), actor=ALICE, reason="revoked")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
