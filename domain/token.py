@@ -27,8 +27,8 @@ INITIAL_ROOT_PATH = "auth/token/root"
 
 class RevocableToken(Aggregate):
     """A token as a cascade of revocations needs it: its ID, its version and whether it is live,
-    all known from the last event of its stream, so none of its state is replayed. Revoking it
-    records the same ``TokenRevoked`` as ``Token.revoke``.
+    all known from the last event of its stream, so none of its state is replayed. ``Token``, the
+    whole token, inherits ``is_live`` and ``revoke`` from it: both forms decide alike.
 
     Nothing follows a token's ``TokenRevoked`` or ``TokenExpired`` (every command of ``Token``
     refuses an ended token), so the token is live exactly when its last event is neither.
@@ -60,7 +60,7 @@ class RevocableToken(Aggregate):
             )
 
 
-class Token(Aggregate):
+class Token(RevocableToken):
     def __init__(
         self,
         accessor: str,
@@ -133,10 +133,6 @@ class Token(Aggregate):
             role_name=plan.role_name,
         )
 
-    @property
-    def is_live(self) -> bool:
-        return self.status == "live"
-
     def use(self, now: datetime, actor: Actor) -> None:
         """Spend one use of a limited-use token; the last use leaves it pending revocation."""
         if not self.is_live or (self.expire_at is not None and now >= self.expire_at):
@@ -185,16 +181,6 @@ class Token(Aggregate):
             remote_addr=actor.remote_addr,
         )
         return lease
-
-    def revoke(self, now: datetime, actor: Actor, reason: str) -> None:
-        if self.is_live:
-            self.trigger_event(
-                TokenRevoked,
-                timestamp=now,
-                reason=reason,
-                actor_accessor=actor.accessor,
-                remote_addr=actor.remote_addr,
-            )
 
     def expire(self, now: datetime) -> None:
         if self.is_live:
