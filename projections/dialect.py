@@ -86,8 +86,10 @@ def _sqlite_cache(cursor: Any, kib: int) -> Iterator[None]:
     cursor.execute("PRAGMA cache_size")
     previous = int(cursor.fetchone()[0])
     cursor.execute(f"PRAGMA cache_size = {-kib}")
-    yield
-    cursor.execute(f"PRAGMA cache_size = {previous}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {previous}")
 
 
 # Lower-case names after these words are tables of the store (a query's own names, such as a
