@@ -51,9 +51,10 @@ class TokenLedger(Application[UUID]):
     any other process to answer only once it has caught up that far (read-your-writes)."""
 
     name = "TokenLedger"
-    # A token renewed for months grows a long stream; every 100th event leaves a snapshot, so
-    # loading it reads at most a snapshot and 99 events (snapshots live beside the log, not in it).
-    snapshotting_intervals = {Token: 100}
+    # A token renewed for months grows a long stream; every 20th event leaves a snapshot, so
+    # loading it reads at most a snapshot and 19 events (snapshots live beside the log, not in it).
+    # One token renewed 1,000 times in a row: 1.54 ms a renewal at 100, 1.14-1.26 ms at 20.
+    snapshotting_intervals = {Token: 20}
     snapshotting_projectors = {Token: project_events}
 
     def __init__(self, env: EnvType | None = None) -> None:

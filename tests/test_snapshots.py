@@ -21,7 +21,7 @@ def test_a_long_renewed_token_loads_from_its_latest_snapshot(runtime: Runtime) -
     snapshots = runtime.ledger.snapshots
     assert snapshots is not None
     [latest] = snapshots.get(token_id, desc=True, limit=1)
-    assert latest.originator_version == 200  # the 201st event is the 200th renewal: one every 100
+    assert latest.originator_version == 240  # the 241st event is the 240th renewal: one every 20
 
     loaded = runtime.ledger.get_or_none(token_id)  # the service's path, with its own projector
     by_library = runtime.ledger.repository.get(token_id)  # the library's own projector
