@@ -282,9 +282,10 @@ class TokenService:
         """``sys/leases/revoke-prefix``: every token of the caller's namespace created at that
         path or below it (``auth/token/create/<role>[/<suffix>]``), each with its subtree."""
         self._require_sudo(caller)
-        token_ids = self._index.created_under(caller.namespace, prefix.strip("/"))
+        path = prefix.strip("/")
+        token_ids = self._index.created_under(caller.namespace, path)
         for token_id in token_ids:
-            self._revoke_tree(token_id, caller.actor, f"revoked by prefix {prefix.strip('/')}")
+            self._revoke_tree(token_id, caller.actor, f"revoked by prefix {path}")
         return len(token_ids)
 
     def revoke_accessor(self, caller: Caller, accessor: str) -> list[str]:
