@@ -70,6 +70,7 @@ class TokenRecord:
     expire_at: datetime | None
     status: str
     ended_at: datetime | None
+    orphaned_at: datetime | None = None  # since then it has had no parent; parent_id is the one before
 
 
 class AuditIndex(Protocol):

@@ -7,7 +7,7 @@ from operator import attrgetter
 from typing import Any
 
 from domain.clock import to_epoch_us
-from domain.token_events import TokenCreated, TokenExpired, TokenRenewed, TokenRevoked
+from domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
 from projections.writes import (
     Handler,
     IndexProjection,
@@ -26,9 +26,11 @@ _RECORDED = insert(EVENT_TIMES, "aggregate_id", "version", "timestamp_us")
 _COPIED = ("accessor", "namespace", "role_name", "display_name", "path")  # a created event's fields
 _copied = attrgetter(*_COPIED)
 _CREATED = insert(REGISTRY, *_COPIED, "token_id", "parent_id", "creator_accessor", "policies",
-                  "created_us", "expire_at_us", ("status", "'live'"), ("ended_us", "NULL"))
+                  "created_us", "expire_at_us", ("status", "'live'"), ("ended_us", "NULL"),
+                  ("orphaned_us", "NULL"))
 _RENEWED = update(REGISTRY, ("expire_at_us",), ("token_id",))
 _ENDED = update(REGISTRY, ("status", "ended_us"), ("token_id",))
+_ORPHANED = update(REGISTRY, ("orphaned_us",), ("token_id",))
 
 
 class EventTimes(IndexProjection):
@@ -62,7 +64,8 @@ class TokenRegistry(IndexProjection):
         "token_id TEXT PRIMARY KEY, accessor TEXT NOT NULL, namespace TEXT NOT NULL, "
         "parent_id TEXT, creator_accessor TEXT NOT NULL, role_name TEXT NOT NULL, "
         "display_name TEXT NOT NULL, policies TEXT NOT NULL, path TEXT NOT NULL, "
-        "created_us BIGINT NOT NULL, expire_at_us BIGINT, status TEXT NOT NULL, ended_us BIGINT)",
+        "created_us BIGINT NOT NULL, expire_at_us BIGINT, status TEXT NOT NULL, ended_us BIGINT, "
+        "orphaned_us BIGINT)",
     )
     query_indexes = (
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_accessor ON {REGISTRY} (namespace, accessor)",
@@ -71,7 +74,7 @@ class TokenRegistry(IndexProjection):
     )
 
     handlers = {TokenCreated: "created", TokenRenewed: "renewed", TokenRevoked: "revoked",
-                TokenExpired: "expired"}
+                TokenExpired: "expired", TokenOrphaned: "orphaned"}
 
     def created(self, event: TokenCreated) -> list[Write]:
         parent_id = event.parent_id
@@ -92,3 +95,8 @@ class TokenRegistry(IndexProjection):
 
     def expired(self, event: TokenExpired) -> list[Write]:
         return [(_ENDED, ("expired", to_epoch_us(event.timestamp), event.originator_id.hex))]
+
+    def orphaned(self, event: TokenOrphaned) -> list[Write]:
+        """``parent_id`` stays the parent the token had until then: the tree as of an earlier
+        instant still shows it there."""
+        return [(_ORPHANED, (to_epoch_us(event.timestamp), event.originator_id.hex))]

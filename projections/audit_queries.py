@@ -96,6 +96,10 @@ def _record(row: Any) -> TokenRecord:
         creator_accessor=row["creator_accessor"], role_name=row["role_name"],
         display_name=row["display_name"], policies=tuple(json.loads(row["policies"])), path=row["path"],
         created_at=from_epoch_us(row["created_us"]),
-        expire_at=from_epoch_us(row["expire_at_us"]) if row["expire_at_us"] is not None else None,
-        status=row["status"], ended_at=from_epoch_us(row["ended_us"]) if row["ended_us"] is not None else None,
+        expire_at=_instant(row["expire_at_us"]),
+        status=row["status"], ended_at=_instant(row["ended_us"]), orphaned_at=_instant(row["orphaned_us"]),
     )
+
+
+def _instant(epoch_us: int | None) -> datetime | None:
+    return from_epoch_us(epoch_us) if epoch_us is not None else None

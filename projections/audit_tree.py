@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from domain.clock import to_epoch_us
 from domain.ports import TokenRecord
@@ -14,11 +15,14 @@ from projections.index_store import IndexStore
 
 _NO_INSTANT_US = 2**62  # later than any recorded time
 
+# A token's parent as of the instant (the second parameter): none once it was made an orphan.
+_PARENT = "CASE WHEN r.orphaned_us <= ? THEN NULL ELSE r.parent_id END"
+
 # The chain of parents, nearest first: one primary-key lookup a level.
 _ANCESTORS = (
     "WITH RECURSIVE Chain(token_id, parent_id, depth) AS ("
-    " SELECT token_id, parent_id, 0 FROM token_registry WHERE token_id = ?"
-    " UNION ALL SELECT r.token_id, r.parent_id, c.depth + 1 FROM token_registry r"
+    f" SELECT r.token_id, {_PARENT}, 0 FROM token_registry r WHERE r.token_id = ?"
+    f" UNION ALL SELECT r.token_id, {_PARENT}, c.depth + 1 FROM token_registry r"
     " JOIN Chain c ON r.token_id = c.parent_id WHERE c.depth < ?) "
     "SELECT r.*, c.depth AS depth FROM Chain c JOIN token_registry r ON r.token_id = c.token_id"
     " WHERE c.depth > 0 ORDER BY c.depth"
@@ -26,13 +30,15 @@ _ANCESTORS = (
 
 # Descendants, breadth first. A child's creator is its parent's token (a token is created as a
 # child of the token that asks, unless it is an orphan), so each level is found through the
-# registry's (namespace, creator_accessor) index, then kept only if its parent is that token.
+# registry's (namespace, creator_accessor) index, then kept only if its parent is that token
+# and it was created, and not yet made an orphan, by the instant.
 _DESCENDANTS = (
     "WITH RECURSIVE Tree(token_id, accessor, depth) AS ("
     " SELECT token_id, accessor, 0 FROM token_registry WHERE token_id = ?"
     " UNION ALL SELECT r.token_id, r.accessor, t.depth + 1 FROM token_registry r"
     " JOIN Tree t ON r.creator_accessor = t.accessor AND r.parent_id = t.token_id"
-    " WHERE r.namespace = ? AND r.created_us <= ? AND t.depth < ?) "
+    " WHERE r.namespace = ? AND r.created_us <= ? AND (r.orphaned_us IS NULL OR r.orphaned_us > ?)"
+    " AND t.depth < ?) "
     "SELECT r.*, t.depth AS depth FROM Tree t JOIN token_registry r ON r.token_id = t.token_id"
     " WHERE t.depth > 0 ORDER BY t.depth, r.created_us, r.accessor LIMIT ?"
 )
@@ -66,14 +72,16 @@ class AuditTree:
         return self._queries.token_record(namespace, accessor)
 
     def family(self, record: TokenRecord, instant: datetime | None = None) -> Family:
-        """The token's parents and descendants; with ``instant``, only the descendants created
-        by then (parents always were)."""
-        ancestors, more_ancestors = self._ancestors(record)
-        descendants, more_descendants = self._descendants(record, instant)
+        """The token's parents and descendants; with ``instant``, as they were then: only the
+        descendants created by then, and no parent above a token made an orphan by then (parents
+        were all created before their children)."""
+        until = _NO_INSTANT_US if instant is None else to_epoch_us(instant)
+        ancestors, more_ancestors = self._ancestors(record, until)
+        descendants, more_descendants = self._descendants(record, until)
         return Family(record, ancestors, more_ancestors, descendants, more_descendants)
 
-    def _ancestors(self, record: TokenRecord) -> tuple[list[TokenRecord], bool]:
-        rows = self._store.query(_ANCESTORS, [record.token_id.hex, self._max_ancestors + 1])
+    def _ancestors(self, record: TokenRecord, until: int) -> tuple[list[TokenRecord], bool]:
+        rows = self._store.query(_ANCESTORS, [until, record.token_id.hex, until, self._max_ancestors + 1])
         chain: list[TokenRecord] = []
         for row in rows:
             parent = record_of_row(row)
@@ -81,15 +89,19 @@ class AuditTree:
                 return chain, True
             chain.append(parent)
         last = chain[-1] if chain else record
-        return chain, last.parent_id is not None  # a parent the registry does not know
+        return chain, _parent_at(last, until) is not None  # a parent the registry does not know
 
-    def _descendants(self, record: TokenRecord, instant: datetime | None) -> tuple[list[TokenRecord], bool]:
-        until = _NO_INSTANT_US if instant is None else to_epoch_us(instant)
-        rows = self._store.query(_DESCENDANTS, [record.token_id.hex, record.namespace, until,
+    def _descendants(self, record: TokenRecord, until: int) -> tuple[list[TokenRecord], bool]:
+        rows = self._store.query(_DESCENDANTS, [record.token_id.hex, record.namespace, until, until,
                                                 self._max_depth + 1, self._max_descendants + 1])
         found = [record_of_row(row) for row in rows if int(row["depth"]) <= self._max_depth]
         more = len(rows) > len(found) or len(found) > self._max_descendants
         return found[: self._max_descendants], more
+
+
+def _parent_at(record: TokenRecord, until: int) -> UUID | None:
+    orphaned = record.orphaned_at is not None and to_epoch_us(record.orphaned_at) <= until
+    return None if orphaned else record.parent_id
 
 
 def status_at(record: TokenRecord, instant: datetime | None) -> str:

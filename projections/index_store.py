@@ -39,7 +39,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 5  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 6  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 

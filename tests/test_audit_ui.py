@@ -228,6 +228,28 @@ def test_a_descendants_page_shows_its_chain_and_timeline(client: FlaskClient) ->
     assert page.events == ["TokenCreated", "TokenRevoked"]
 
 
+def test_an_orphan_leaves_the_tree_when_it_is_orphaned_and_not_before(client: FlaskClient) -> None:
+    with freeze_time("2026-04-01 10:00:00") as clock:
+        family = build_family(client, clock)
+        clock.move_to("2026-04-01 10:00:04")
+        orphaning = call(client, "POST", "revoke-orphan", body={"token": family.tokens["kept"]})
+        assert orphaning.status_code == 204
+        clock.move_to("2026-04-01 11:00:00")
+        log_in(client)
+
+        def tree(accessor: str, as_of: str | None = None) -> dict[str, DrawnNode]:
+            response = client.get(f"/ui/tokens/{accessor}", query_string={"as_of": as_of} if as_of else {})
+            assert response.status_code == 200, response.get_data(as_text=True)
+            return read_page(response.get_data(as_text=True)).nodes
+
+        now = tree(family.parent)
+        assert family.grandchild not in now and now[family.kept].status == "revoked"
+        before = tree(family.parent, "2026-04-01T10:00:03.5Z")
+        assert before[family.kept].children == [family.grandchild]
+        assert list(tree(family.grandchild)) == [family.grandchild]  # no parent any more
+        assert tree(family.grandchild, "2026-04-01T10:00:03.5Z")[family.grandchild].parent == family.kept
+
+
 def test_as_of_shows_the_tree_as_it_was(client: FlaskClient) -> None:
     with freeze_time("2026-04-01 10:00:00") as clock:
         family = build_family(client, clock)

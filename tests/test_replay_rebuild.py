@@ -69,7 +69,7 @@ def test_a_created_token_writes_each_value_in_its_column(cursor: sqlite3.Cursor)
         "token_id": token_id.hex, "accessor": "accessor-1", "namespace": "eu", "parent_id": parent_id.hex,
         "creator_accessor": "creator-9", "role_name": "ci", "display_name": "token-ci",
         "policies": '["web", "db"]', "path": "auth/token/create/ci", "created_us": issued_us,
-        "expire_at_us": issued_us + 600_000_000, "status": "live", "ended_us": None,
+        "expire_at_us": issued_us + 600_000_000, "status": "live", "ended_us": None, "orphaned_us": None,
     }
     cursor.execute("SELECT * FROM accessor_index")
     assert [dict(found) for found in cursor.fetchall()] == [
