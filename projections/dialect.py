@@ -12,10 +12,10 @@ from typing import Any
 from projections.writes import Statement
 
 
-REPLAY_CACHE_KIB = 256 * 1024  # at most; pages are only held as a replay reads them
-# A 100,000-token revoke in batches of 5,000 rewrote most index pages once a batch: with the
-# default 2 MiB cache they were also spilled to the WAL and read back mid-transaction
-# (2.6 GB written, 3.8 GB read, against 1.5 GB and 0.9 GB with this cache).
+# At most; pages are only held as a large transaction touches them. A 100,000-token revoke in
+# batches of 5,000 rewrote most index pages once a batch: with the default 2 MiB cache they were
+# also spilled to the WAL and read back mid-transaction (2.6 GB written, 3.8 GB read, against
+# 1.5 GB and 0.9 GB with this cache).
 LARGE_WRITE_CACHE_KIB = 256 * 1024
 
 
@@ -52,20 +52,17 @@ class Dialect:
     @contextmanager
     def bulk(self, cursor: Any) -> Iterator[None]:
         """Settings for one transaction of a replay that runs with writers stopped, and that a
-        crash would only make the next start redo: SQLite keeps the pages of the indexes being
-        filled in memory (restoring its cache size before the commit); PostgreSQL commits
-        without waiting for the WAL flush."""
+        crash would only make the next start redo: those of ``large_write``, and PostgreSQL
+        commits without waiting for the WAL flush."""
         if self.name != "sqlite":
             cursor.execute("SET LOCAL synchronous_commit = off")
-            yield
-            return
-        with _sqlite_cache(cursor, REPLAY_CACHE_KIB):
+        with self.large_write(cursor):
             yield
 
     @contextmanager
     def large_write(self, cursor: Any) -> Iterator[None]:
-        """For one durable transaction that changes many rows on random keys (a large
-        revocation): SQLite keeps the pages it changes in memory until the commit instead of
+        """For one transaction that changes many rows on random keys (a large revocation, a
+        replay's batch): SQLite keeps the pages it changes in memory until the commit instead of
         spilling them to the WAL and reading them back (restoring its cache size before the
         commit). PostgreSQL needs nothing."""
         if self.name != "sqlite":
