@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
-from domain.clock import from_epoch_us, to_epoch_us
+from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from domain.issuance import TokenPlan
 from domain.leases import Lease
 from domain.token_view import TokenView
@@ -71,7 +71,7 @@ def _view(claims: dict[str, Any], token_id: UUID) -> TokenView:
         policies=tuple(claims["policies"]), meta=claims["meta"], display_name=claims["name"],
         path=claims["path"], num_uses=0, uses_left=None, renewable=False,
         issue_time=from_epoch_us(claims["issued"]), creation_ttl=claims["ttl"], ttl=claims["ttl"],
-        expire_at=from_epoch_us(expires) if expires is not None else None, explicit_max_ttl=0,
+        expire_at=from_epoch_us_or_none(expires), explicit_max_ttl=0,
         period=0, token_type="batch", entity_alias="", last_renewal_time=None,
         namespace=claims["ns"], bound_cidrs=tuple(claims["cidrs"]), role_name=claims["role"],
     )

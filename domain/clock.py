@@ -35,6 +35,10 @@ def from_epoch_us(value: int) -> datetime:
     )
 
 
+def from_epoch_us_or_none(value: int | None) -> datetime | None:
+    return None if value is None else from_epoch_us(value)
+
+
 def parse_instant(text: str, name: str = "time") -> datetime:
     """An RFC 3339 instant (``2026-11-23T10:00:05Z``, fractions and offsets allowed), in UTC."""
     try:

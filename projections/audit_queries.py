@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.clock import from_epoch_us, to_epoch_us
+from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from domain.ports import TokenRecord
 from projections.index_store import IndexStore
 
@@ -96,10 +96,6 @@ def _record(row: Any) -> TokenRecord:
         creator_accessor=row["creator_accessor"], role_name=row["role_name"],
         display_name=row["display_name"], policies=tuple(json.loads(row["policies"])), path=row["path"],
         created_at=from_epoch_us(row["created_us"]),
-        expire_at=_instant(row["expire_at_us"]),
-        status=row["status"], ended_at=_instant(row["ended_us"]), orphaned_at=_instant(row["orphaned_us"]),
+        expire_at=from_epoch_us_or_none(row["expire_at_us"]), status=row["status"],
+        ended_at=from_epoch_us_or_none(row["ended_us"]), orphaned_at=from_epoch_us_or_none(row["orphaned_us"]),
     )
-
-
-def _instant(epoch_us: int | None) -> datetime | None:
-    return from_epoch_us(epoch_us) if epoch_us is not None else None

@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.clock import from_epoch_us, to_epoch_us
+from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from domain.token_view import TokenView
 from projections import registry
 from projections.dialect import Dialect
@@ -324,12 +324,12 @@ def _view(row: Any) -> TokenView:
         issue_time=from_epoch_us(row["issue_time_us"]),
         creation_ttl=row["creation_ttl"],
         ttl=row["ttl"],
-        expire_at=_instant(row["expire_at_us"]),
+        expire_at=from_epoch_us_or_none(row["expire_at_us"]),
         explicit_max_ttl=row["explicit_max_ttl"],
         period=row["period"],
         token_type=row["token_type"],
         entity_alias=row["entity_alias"],
-        last_renewal_time=_instant(row["last_renewal_us"]),
+        last_renewal_time=from_epoch_us_or_none(row["last_renewal_us"]),
         namespace=row["namespace"],
         bound_cidrs=_string_list(row["bound_cidrs"]),
         role_name=row["role_name"],
@@ -340,7 +340,3 @@ def _view(row: Any) -> TokenView:
 def _string_list(text: str) -> tuple[str, ...]:
     """A JSON list of strings; the same few lists of policies recur in almost every row."""
     return tuple(json.loads(text))
-
-
-def _instant(value: int | None) -> datetime | None:
-    return None if value is None else from_epoch_us(value)
