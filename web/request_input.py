@@ -29,7 +29,7 @@ def body_parameters(request: Request) -> dict[str, Any]:
     Like Vault, a body that looks like JSON is JSON whatever its Content-Type, since curl's ``-d``
     labels everything as a form.
     """
-    raw = request.get_data(cache=True) if _may_have_body(request) else b""
+    raw = _raw_body(request)
     stripped = raw.lstrip()
     if not stripped:
         return {}
@@ -76,7 +76,7 @@ def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
 def refuse_nul_characters() -> None:
     """A NUL character anywhere in a request is refused up front: PostgreSQL cannot store one in
     text, and no name, path or value Vault takes has any use for it."""
-    raw = request.get_data(cache=True) if _may_have_body(request) else b""
+    raw = _raw_body(request)
     query = request.environ.get("QUERY_STRING", "")
     maybe_in_query = "%00" in query or "\x00" in query  # parse the query only where it may hold one
     in_url = "\x00" in request.path or (
@@ -85,7 +85,8 @@ def refuse_nul_characters() -> None:
         raise InvalidRequest("NUL characters are not allowed in requests")
 
 
-def _may_have_body(request: Request) -> bool:
-    """Without a length or chunks a request has no body (RFC 9112, 6.3): nothing to read."""
+def _raw_body(request: Request) -> bytes:
+    """The body as sent, read once; without a length or chunks a request has none (RFC 9112,
+    6.3), and nothing is read."""
     chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    return chunked or bool(request.content_length)
+    return request.get_data(cache=True) if chunked or request.content_length else b""
