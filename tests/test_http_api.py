@@ -249,7 +249,6 @@ BAD_CREATE_BODIES: list[tuple[Any, str]] = [
     ({"renewable": "perhaps"}, 'field "renewable"'),
     ({"id": "a.b"}, "custom token ID cannot have a '.' in the value"),
     ({"entity_alias": "x"}, "'entity_alias' is only allowed in combination with token role"),
-    ({"role_name": "ops"}, "unknown role ops"),
 ]
 
 

@@ -69,18 +69,18 @@ def test_a_role_name_with_a_slash_is_not_a_role(app: Flask, client: FlaskClient)
     assert event_count(runtime_of(app)) == before
 
 
-def test_creating_against_a_role_by_path_or_by_body(client: FlaskClient) -> None:
+def test_creating_against_a_role_named_by_the_path(client: FlaskClient) -> None:
     write_role(client, "deploy", allowed_policies=["app", "db"], path_suffix="blue", orphan=True)
     by_path = call(client, "POST", "create/deploy", body={"policies": ["app"]}).json["auth"]
-    by_body = call(client, "POST", "create", body={"role_name": "deploy"}).json["auth"]
+    by_role = call(client, "POST", "create/deploy", body={}).json["auth"]
     assert by_path["policies"] == ["app", "default"] and by_path["orphan"] is True
-    assert by_body["policies"] == ["app", "db", "default"]
-    looked_up = call(client, "POST", "lookup-accessor", body={"accessor": by_body["accessor"]}).json["data"]
+    assert by_role["policies"] == ["app", "db", "default"]
+    looked_up = call(client, "POST", "lookup-accessor", body={"accessor": by_role["accessor"]}).json["data"]
     assert looked_up["path"] == "auth/token/create/deploy/blue"
     refused = call(client, "POST", "create/deploy", body={"policies": ["admin"]})
     assert refused.status_code == 400 and "allowed policies" in refused.json["errors"][0]
     unknown = call(client, "POST", "create/nope", body={})
-    assert unknown.json == {"errors": ["unknown role nope"]}
+    assert unknown.status_code == 400 and unknown.json == {"errors": ["unknown role nope"]}
 
 
 def test_a_disallowed_default_is_not_added(client: FlaskClient) -> None:

@@ -15,7 +15,11 @@ from web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber
 
 
 class CreateTokenSchema(RequestSchema):
-    """Vault's parameters, and the other product's kebab-case dialect (``aliases``)."""
+    """Vault's parameters, and the other product's kebab-case dialect (``aliases``).
+
+    No ``role_name``: only the path ``create/<role_name>`` names a role, so that the ACL decides on
+    ``auth/token/create/<role_name>``; in the body of ``create`` Vault ignores it, with a warning.
+    """
 
     aliases = {
         "no-parent": "no_parent", "no-default-policy": "no_default_policy",
@@ -24,7 +28,6 @@ class CreateTokenSchema(RequestSchema):
     }
 
     id = fields.String(load_default="")
-    role_name = fields.String(load_default="")
     policies = NameList(load_default=None, allow_none=True)
     meta = StringMap(load_default=None, allow_none=True)
     no_parent = fields.Boolean(load_default=False)
@@ -57,9 +60,15 @@ class CreateTokenSchema(RequestSchema):
             period=data["period"],
             token_type=data["type"],
             entity_alias=data["entity_alias"],
-            role_name=data["role_name"],
+            role_name=data.get("role_name", ""),
             bound_cidrs=data["bound_cidrs"],
         )
+
+
+class CreateAgainstRoleSchema(CreateTokenSchema):
+    """``create/<role_name>``: the role is the path's, which wins over one in the body."""
+
+    role_name = fields.String(load_default="")
 
 
 class TokenBodySchema(RequestSchema):
@@ -186,6 +195,7 @@ class TidyReportSchema(Schema):
 # Built once: a schema's construction deep-copies its fields (most of a request's cost), while
 # load() and dump() keep no state on the instance, so one instance serves every thread.
 CREATE_TOKEN = CreateTokenSchema()
+CREATE_AGAINST_ROLE = CreateAgainstRoleSchema()
 TOKEN_BODY = TokenBodySchema()
 ACCESSOR_BODY = AccessorBodySchema()
 LOOKUP_ACCESSOR_BODY = LookupAccessorSchema()

@@ -22,7 +22,7 @@ from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
 from web.namespace import addresses_a_site
-from web.request_input import load, uses_aliases
+from web.request_input import body_parameters, load, uses_aliases
 from web.role_api import RoleEndpoints
 
 UPDATE = ["POST", "PUT"]
@@ -30,6 +30,9 @@ READ_OR_UPDATE = ["GET", "POST", "PUT"]
 Handler = Callable[..., Response]
 TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "
                 "printed to Vault's server logs.")
+
+ROLE_NAME_REPLACED = ("Endpoint replaced the value of these parameters with the values captured from "
+                      "the endpoint's path: [role_name]")
 
 
 def create_token_blueprint(runtime: Runtime) -> Blueprint:
@@ -112,7 +115,10 @@ class TokenEndpoints:
         return self._create(caller, orphan_endpoint=True)
 
     def _create(self, caller: Caller, *, orphan_endpoint: bool, role_name: str = "") -> Response:
-        command, warnings = load(schemas.CREATE_TOKEN, request, role_name=role_name)
+        schema = schemas.CREATE_AGAINST_ROLE if role_name else schemas.CREATE_TOKEN
+        command, warnings = load(schema, request, role_name=role_name)
+        if role_name and "role_name" in body_parameters(request):
+            warnings.append(ROLE_NAME_REPLACED)
         command = replace(command, orphan_endpoint=orphan_endpoint)
         finite_only = addresses_a_site(request) or uses_aliases(schemas.CREATE_TOKEN, request)
         issued = self._service.create(caller, command, finite_only=finite_only)
