@@ -17,6 +17,7 @@ from web.request_input import presented_token
 
 Handler = Callable[..., Response]
 Existence = Callable[[str, dict[str, str]], bool]
+StoredName = Callable[[str], str]
 
 _OPERATIONS = {"GET": "read", "HEAD": "read", "LIST": "list", "POST": "update", "PUT": "update",
                "PATCH": "patch", "DELETE": "delete"}
@@ -28,11 +29,14 @@ class Gate:
         self._index_wait_seconds = index_wait_seconds
 
     def guard(self, handler: Handler, vault_prefix: str, rule: str,
-              exists: Existence | None = None) -> Handler:
+              exists: Existence | None = None, stored_name: StoredName | None = None) -> Handler:
         """Wrap ``handler`` (served at ``rule`` under a mount standing for ``vault_prefix``).
 
         ``exists`` tells, for a write, whether the target exists: Vault's ACL calls writing a
-        new one ``create`` and rewriting one ``update``.
+        new one ``create`` and rewriting one ``update``. ``stored_name`` turns the rule's last
+        segment, a name, into the form it is stored under (a policy name is trimmed and
+        lower-cased): the ACL decides on the path with that name, as OpenBao does, so that
+        ``ADMIN`` cannot reach the policy ``admin`` past a deny, and the handler receives it.
         """
 
         @wraps(handler)
@@ -42,8 +46,10 @@ class Gate:
                 wait_for_position(self._service, wanted, self._index_wait_seconds)
             self._service.take_written_position()
             namespace = request_namespace(request)
-            access = Access(vault_path(request, vault_prefix, rule),
-                            operation(request, namespace, path_parameters, exists), namespace)
+            path = vault_path(request, vault_prefix, rule)
+            if stored_name is not None:
+                path, path_parameters = _with_stored_name(path, rule, path_parameters, stored_name)
+            access = Access(path, operation(request, namespace, path_parameters, exists), namespace)
             caller = self._service.authenticate(presented_token(request), request.remote_addr or "", access)
             g.accessor = caller.view.accessor
             try:
@@ -53,6 +59,17 @@ class Gate:
             return stamp_written_position(self._service, response)
 
         return view
+
+
+def _with_stored_name(path: str, rule: str, path_parameters: dict[str, str],
+                      stored_name: StoredName) -> tuple[str, dict[str, str]]:
+    """The Vault path and path parameters with the name (the rule's last segment) as stored; a
+    name that is nothing once normalised leaves the path ending in ``/``, as in OpenBao."""
+    key = rule.rsplit("<", 1)[1].rstrip(">").rsplit(":", 1)[-1]
+    given = path_parameters[key]
+    assert rule.endswith(">") and path.endswith(given), (rule, path)
+    name = stored_name(given)
+    return path[: len(path) - len(given)] + name, {**path_parameters, key: name}
 
 
 def vault_path(request: Request, vault_prefix: str, rule: str) -> str:

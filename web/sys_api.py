@@ -40,6 +40,7 @@ class CapabilitiesSchema(RequestSchema):
     accessor = fields.String(load_default="")
 
 
+POLICY_RULES = ("/policy/", "/policies/acl/")  # their <name> is a policy name, normalised
 POLICY_BODY = PolicyBodySchema()
 CAPABILITIES_BODY = CapabilitiesSchema()
 
@@ -52,8 +53,9 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
     for rule, handler, methods in [*endpoints.routes(), *history.routes()]:
-        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule), methods=methods,
-                               endpoint=f"{handler.__name__}{rule}")
+        stored_name = normalize_policy_name if rule.startswith(POLICY_RULES) else None
+        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),
+                               methods=methods, endpoint=f"{handler.__name__}{rule}")
     return blueprint
 
 
@@ -91,10 +93,16 @@ class SysEndpoints:
             return error_response(405, UNSUPPORTED_OPERATION)
         return vault_response(data={"keys": paged_keys(request, self._policies.names(caller.namespace))})
 
+    # A name that normalises to nothing addresses the list, as in OpenBao: sys/policy/%20 lists.
+
     def read_policy_legacy(self, caller: Caller, name: str) -> Response:
+        if not name:
+            return self.list_policies_legacy(caller)
         return self._read(caller, name, text_key="rules")
 
     def read_policy(self, caller: Caller, name: str) -> Response:
+        if not name:
+            return self.list_policies(caller)
         return self._read(caller, name, text_key="policy")
 
     def _read(self, caller: Caller, name: str, text_key: str) -> Response:
@@ -108,6 +116,8 @@ class SysEndpoints:
         return vault_response(data={"name": normalize_policy_name(name), text_key: text})
 
     def write_policy(self, caller: Caller, name: str) -> Response:
+        if not name:
+            return error_response(405, UNSUPPORTED_OPERATION)
         body, warnings = load(POLICY_BODY, request)
         text = body["policy"] or body["rules"]
         if not text:
@@ -116,6 +126,8 @@ class SysEndpoints:
         return vault_response(warnings=warnings) if warnings else no_content()
 
     def delete_policy(self, caller: Caller, name: str) -> Response:
+        if not name:
+            return error_response(405, UNSUPPORTED_OPERATION)
         self._policies.delete(caller.actor, caller.namespace, name)
         return no_content()
 
