@@ -20,6 +20,10 @@ from domain.policy_document import (
     policy_name,
 )
 from domain.ports import PolicyIndex
+from domain.retry import retry_on_conflict
+
+MAX_ATTEMPTS = 20
+BUSY = "the policy is being written concurrently, try again"
 
 
 class PolicyService:
@@ -29,21 +33,30 @@ class PolicyService:
         self._clock = clock
 
     def write(self, actor: Actor, namespace: str, name: str, text: str) -> None:
+        """Concurrent writes of one policy all succeed; the last one saved is its text."""
         name = check_policy_name_writable(name)
         parse_policy(name, text)
-        existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
-        if existing is None:
-            self._ledger.save(Policy.write_new(namespace, name, text, self._clock.now(), actor))
-        else:
-            existing.rewrite(text, self._clock.now(), actor)
-            self._ledger.save(existing)
+
+        def attempt() -> None:
+            existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
+            if existing is None:
+                self._ledger.save(Policy.write_new(namespace, name, text, self._clock.now(), actor))
+            else:
+                existing.rewrite(text, self._clock.now(), actor)
+                self._ledger.save(existing)
+
+        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=policy_id(namespace, name))
 
     def delete(self, actor: Actor, namespace: str, name: str) -> None:
         name = check_policy_name_deletable(name)
-        existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
-        if existing is not None:
-            existing.delete(self._clock.now(), actor)
-            self._ledger.save(existing)
+
+        def attempt() -> None:
+            existing: Policy | None = self._ledger.get_or_none(policy_id(namespace, name))
+            if existing is not None:
+                existing.delete(self._clock.now(), actor)
+                self._ledger.save(existing)
+
+        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=policy_id(namespace, name))
 
     def read(self, namespace: str, name: str) -> str | None:
         """The policy's text; ``root`` reads as empty, ``default`` as built in until rewritten."""

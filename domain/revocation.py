@@ -18,12 +18,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import RecordConflictError
-
 from domain.actor import Actor
-from domain.errors import ConcurrentUpdate
 from domain.ledger import TokenLedger
 from domain.ports import TokenIndex
+from domain.retry import retry_on_conflict
 from domain.token import RevocableToken, Token
 
 # Each batch rewrites most pages of the read models' random-keyed indexes, so fewer, larger saves
@@ -99,16 +97,14 @@ class SubtreeRevoker:
         return recorded
 
     def _revoke_batch(self, ids: Sequence[UUID], load: Loader, action: Callable[[Any], None]) -> int:
-        for _ in range(MAX_ATTEMPTS):
+        def attempt() -> int:
             tokens = [token for token in load(ids) if token.is_live]
             for token in tokens:
                 action(token)
-            try:
-                recordings = self._ledger.save(*tokens)
-            except RecordConflictError:
-                continue
-            return len(recordings)
-        raise ConcurrentUpdate("could not revoke: the tokens kept changing, try again")
+            return len(self._ledger.save(*tokens))
+
+        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS,
+                                 gave_up="could not revoke: the tokens kept changing, try again")
 
 
 @contextmanager

@@ -8,8 +8,12 @@ from domain.actor import Actor
 from domain.clock import Clock
 from domain.ledger import TokenLedger
 from domain.ports import RoleIndex
+from domain.retry import retry_on_conflict
 from domain.role import Role
 from domain.role_settings import RoleSettings, role_id, role_write_warnings, write_role_settings
+
+MAX_ATTEMPTS = 20
+BUSY = "the role is being written concurrently, try again"
 
 
 class RoleService:
@@ -21,17 +25,22 @@ class RoleService:
 
     def write(self, actor: Actor, namespace: str, name: str, given: Mapping[str, object]) -> list[str]:
         """Create the role, or update the fields ``given`` and keep the others, as Vault does;
-        returns Vault's warnings about the values given."""
-        role = self._load(namespace, name)
-        settings = write_role_settings(name, given, role.settings if role else None)
-        warnings = role_write_warnings(given, settings, self._max_lease_ttl)
-        if role is None:
-            role = Role.create(role_id(namespace, settings.name), settings, self._clock.now(), actor,
-                               namespace=namespace)
-        else:
-            role.write(settings, self._clock.now(), actor)
-        self._ledger.save(role)
-        return warnings
+        returns Vault's warnings about the values given. Concurrent writes all succeed; the
+        last one saved decides (its fields over those of the role it found)."""
+
+        def attempt() -> list[str]:
+            role = self._load(namespace, name)
+            settings = write_role_settings(name, given, role.settings if role else None)
+            warnings = role_write_warnings(given, settings, self._max_lease_ttl)
+            if role is None:
+                role = Role.create(role_id(namespace, settings.name), settings, self._clock.now(), actor,
+                                   namespace=namespace)
+            else:
+                role.write(settings, self._clock.now(), actor)
+            self._ledger.save(role)
+            return warnings
+
+        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=role_id(namespace, name))
 
     def settings(self, namespace: str, name: str) -> RoleSettings | None:
         role = self._load(namespace, name)
@@ -41,10 +50,13 @@ class RoleService:
         return self.settings(namespace, name) is not None
 
     def delete(self, actor: Actor, namespace: str, name: str) -> None:
-        role = self._load(namespace, name)
-        if role is not None and role.settings is not None:
-            role.delete(self._clock.now(), actor)
-            self._ledger.save(role)
+        def attempt() -> None:
+            role = self._load(namespace, name)
+            if role is not None and role.settings is not None:
+                role.delete(self._clock.now(), actor)
+                self._ledger.save(role)
+
+        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=role_id(namespace, name))
 
     def names(self, namespace: str) -> list[str]:
         return self._index.role_names(namespace)

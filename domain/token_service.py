@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.persistence import IntegrityError
 
 from domain.actor import SYSTEM, Actor
 from domain.batch_tokens import BatchTokenCodec, BatchTokenRecord
@@ -14,13 +14,14 @@ from domain.caller import Caller
 from domain.cidrs import address_allowed
 from domain.clock import Clock
 from domain.commands import CreateToken
-from domain.errors import ConcurrentUpdate, InvalidRequest, PermissionDenied
+from domain.errors import InvalidRequest, PermissionDenied
 from domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token, renewal_terms
 from domain.leases import Lease, TtlLimits
 from domain.ledger import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup, TokenLedger
 from domain.namespaces import policy_path, token_value_in
 from domain.policy_service import PolicyService
 from domain.ports import RoleLookup, TokenIndex
+from domain.retry import retry_on_conflict
 from domain.revocation import SubtreeRevoker
 from domain.token import Token
 from domain.token_resolver import TokenResolver
@@ -29,6 +30,7 @@ from domain.token_view import TokenView
 
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
 MAX_ATTEMPTS = 20
+HEAVY_USE = "the token is in heavy concurrent use, try again"
 EXPIRY_BATCH = 500
 
 
@@ -137,17 +139,15 @@ class TokenService:
             )
 
     def _spend_use(self, token_id: UUID, actor: Actor) -> TokenView:
-        for _ in range(MAX_ATTEMPTS):
+        def attempt() -> TokenView:
             token = self._load(token_id)
             if token is None:
                 raise PermissionDenied()
             token.use(self._clock.now(), actor)
-            try:
-                self._ledger.save(token)
-            except RecordConflictError:
-                continue
+            self._ledger.save(token)
             return token.view()
-        raise ConcurrentUpdate("the token is in heavy concurrent use, try again")
+
+        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=HEAVY_USE)
 
     # -- log positions (read-your-writes across processes) ------------------------------
 
@@ -214,18 +214,20 @@ class TokenService:
         return [f'Policy "{name}" does not exist' for name in self._policies.missing(namespace, names)]
 
     def _save_new(self, token_id: UUID, plan: TokenPlan, now: datetime, caller: Caller, *, custom: bool) -> Token:
-        for _ in range(MAX_ATTEMPTS):
+        def attempt() -> Token:
             token = Token.issue(token_id, new_accessor(), plan, now, caller.actor, caller.namespace)
             try:
                 self._ledger.save(token)
-            except IntegrityError:
-                if self._exists(token_id):
-                    if custom:
-                        raise InvalidRequest("cannot create a token with a duplicate ID") from None
-                    raise
-                continue  # two accessors collided: draw another
+            except IntegrityError as error:
+                if not self._exists(token_id):
+                    raise  # two accessors collided: draw another
+                if custom:
+                    raise InvalidRequest("cannot create a token with a duplicate ID") from None
+                raise RuntimeError("a new token's ID is taken") from error
             return token
-        raise ConcurrentUpdate("could not allocate a unique accessor, try again")
+
+        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS,
+                                 gave_up="could not allocate a unique accessor, try again")
 
     # -- renewal -------------------------------------------------------------------------
 
@@ -250,7 +252,8 @@ class TokenService:
         if increment < 0:
             raise InvalidRequest("increment must be positive")
         role = self._roles.settings(view.namespace, view.role_name) if view.role_name else None
-        for _ in range(MAX_ATTEMPTS):
+
+        def attempt() -> Renewal:
             token = self._load(view.token_id)
             if token is None or not token.is_live or token.view().has_expired(self._clock.now()):
                 raise InvalidRequest("token not found")
@@ -258,12 +261,10 @@ class TokenService:
                                                      role_name=view.role_name)
             lease = token.renew(increment, self._clock.now(), actor, self._limits,
                                 period=period, explicit_max_ttl=explicit_max_ttl)
-            try:
-                self._ledger.save(token)
-            except RecordConflictError:
-                continue
+            self._ledger.save(token)
             return Renewal(view=token.view(), lease=lease)
-        raise ConcurrentUpdate("the token is in heavy concurrent use, try again")
+
+        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=HEAVY_USE)
 
     # -- revocation ----------------------------------------------------------------------
 
