@@ -40,7 +40,7 @@ class CapabilitiesSchema(RequestSchema):
     accessor = fields.String(load_default="")
 
 
-POLICY_RULES = ("/policy/", "/policies/acl/")  # their <name> is a policy name, normalised
+POLICY_NAME_RULES = ("/policy/<name>", "/policies/acl/<name>")
 POLICY_BODY = PolicyBodySchema()
 CAPABILITIES_BODY = CapabilitiesSchema()
 
@@ -53,7 +53,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
     for rule, handler, methods in [*endpoints.routes(), *history.routes()]:
-        stored_name = normalize_policy_name if rule.startswith(POLICY_RULES) else None
+        stored_name = normalize_policy_name if rule in POLICY_NAME_RULES else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),
                                methods=methods, endpoint=f"{handler.__name__}{rule}")
     return blueprint
