@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -108,17 +108,26 @@ class TokenService:
         Without ``access`` (an in-process caller that did its own authorisation) no policy is
         checked, and only a root token holds sudo.
         """
+        return self.spend_use(self.admit(raw_token, remote_addr, access))
+
+    def admit(self, raw_token: str | None, remote_addr: str, access: Access | None = None) -> Caller:
+        """``authenticate`` without spending a use: for a request that may still be refused
+        before it is served (``spend_use`` then, once it will be)."""
         if not raw_token:
             raise PermissionDenied()
         view = self._tokens.live(raw_token)
         if view is None or not address_allowed(view.bound_cidrs, remote_addr):
             raise PermissionDenied()
         sudo = self._authorise(view, access) if access is not None else view.is_root
-        actor = Actor(view.accessor, remote_addr)
-        if view.uses_left is not None:
-            view = self._spend_use(view.token_id, actor)
         namespace = view.namespace if access is None else access.namespace
-        return Caller(view=view, raw_token=raw_token, actor=actor, namespace=namespace, sudo=sudo)
+        return Caller(view=view, raw_token=raw_token, actor=Actor(view.accessor, remote_addr),
+                      namespace=namespace, sudo=sudo)
+
+    def spend_use(self, caller: Caller) -> Caller:
+        """The caller with one use of its token spent, if the token has a limit."""
+        if caller.view.uses_left is None:
+            return caller
+        return replace(caller, view=self._spend_use(caller.view.token_id, caller.actor))
 
     def _authorise(self, view: TokenView, access: Access) -> bool:
         """Whether the token holds sudo on the path; raises if its policies refuse the request."""

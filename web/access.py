@@ -1,5 +1,6 @@
-"""The gate every API call passes: read-your-writes wait, authentication, and the ACL decision
-on the Vault path and operation of the request, then the use of a limited token is settled."""
+"""The gate every API call passes: authentication and the ACL decision on the Vault path and
+operation of the request, the read-your-writes wait, then the use of a limited token is spent
+and, after the request, settled."""
 
 from __future__ import annotations
 
@@ -42,15 +43,21 @@ class Gate:
         @wraps(handler)
         def view(**path_parameters: str) -> Response:
             wanted = required_position(request)
-            if wanted is not None:
-                wait_for_position(self._service, wanted, self._index_wait_seconds)
             self._service.take_written_position()
             namespace = request_namespace(request)
             path = vault_path(request, vault_prefix, rule)
             if stored_name is not None:
                 path, path_parameters = _with_stored_name(path, rule, path_parameters, stored_name)
             access = Access(path, operation(request, namespace, path_parameters, exists), namespace)
-            caller = self._service.authenticate(presented_token(request), request.remote_addr or "", access)
+            # Only callers the ACL admits may wait for an index (and hold a thread meanwhile);
+            # they are admitted again on the read models the wait brought, as before it, and
+            # the use is spent after it, so that a 412 spends none.
+            token, remote_addr = presented_token(request), request.remote_addr or ""
+            caller = self._service.admit(token, remote_addr, access)
+            if wanted is not None:
+                wait_for_position(self._service, wanted, self._index_wait_seconds)
+                caller = self._service.admit(token, remote_addr, access)
+            caller = self._service.spend_use(caller)
             g.accessor = caller.view.accessor
             try:
                 response = handler(caller, **path_parameters)
