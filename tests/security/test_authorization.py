@@ -173,3 +173,13 @@ def test_a_name_of_only_spaces_addresses_the_list(
     if status == 200:
         assert "default" in response.json["data"]["keys"]
     assert event_count(runtime_of(app)) == events
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("LIST", "sys/policies/acl"), ("LIST", "sys/policies/acl/"), ("GET", "sys/policies/acl/?list=true"),
+    ("GET", "sys/policy"),
+])
+def test_the_policy_lists_have_no_name_to_normalise(client: FlaskClient, method: str, path: str) -> None:
+    response = call(client, method, path)
+    assert response.status_code == 200, response.json
+    assert "default" in response.json["data"]["keys"]
