@@ -265,6 +265,15 @@ def test_bad_input_is_a_clear_400_and_records_nothing(
     assert event_count(runtime_of(app)) == before
 
 
+def test_an_unknown_role_is_a_clear_400_and_records_nothing(client: FlaskClient, app: Flask) -> None:
+    """A role is named by the path only (a body ``role_name`` is ignored, as Vault does)."""
+    before = event_count(runtime_of(app))
+    response = client.post(f"{API}/create/ops", headers={"X-Vault-Token": ROOT_TOKEN}, json={})
+    assert response.status_code == 400
+    assert response.json == {"errors": ["unknown role ops"]}
+    assert event_count(runtime_of(app)) == before
+
+
 def test_a_bad_increment_changes_nothing(client: FlaskClient, app: Flask) -> None:
     token = create(client, policies=["web"])["auth"]["client_token"]
     before = event_count(runtime_of(app))
