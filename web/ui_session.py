@@ -5,7 +5,12 @@ whoever reads the cookie (it is HttpOnly and SameSite=Strict, but may sit in a b
 a proxy log) learns nothing of the token. The signing and sealing keys are derived (HMAC-SHA256,
 one label each) from the store's ``token-hmac`` key, so every worker and every server on the
 store agrees, sessions survive a restart, and the store gains no key of its own for the page
-(exports list the same keys as before). Nothing else is kept on the server.
+(exports list the same keys as before).
+
+Each login also gets a random session id and its login time, signed into the cookie. A logout
+records the id in the store (``projections.ui_logouts``), so a copy of the cookie taken before it
+is refused afterwards by every worker and server, and a session ends for good a fixed lifetime
+after its login, however often its cookie is refreshed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ _NONCE_BYTES = 12
 SEALED = "sealed_token"
 ACCESSOR = "accessor"
 NAMESPACE = "namespace"
+SESSION_ID = "session_id"
+LOGIN_US = "login_us"  # when the session began, microseconds since the epoch
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(18)
 
 
 def derived_key(store_key: bytes, purpose: str) -> bytes:
