@@ -30,7 +30,7 @@ from web.bootstrap import HMAC_KEY_NAME, Runtime
 from web.fields import count_parameter
 from web.schemas import go_time
 from web.ui_session import (ACCESSOR, LOGIN_US, NAMESPACE, SEALED, SESSION_ID, CookieOnlySessionInterface,
-                             TokenSeal, flask_secret, new_session_id)
+                             TokenSeal, cross_site_refusal, flask_secret, new_session_id)
 from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
 
 HISTORY_PATH = "sys/ledger/history/accessor"
@@ -40,6 +40,8 @@ BAD_TOKEN = ("Permission denied: this token is unknown, expired, revoked or used
 NOT_AUDITOR = ("This token may not read the audit: its policies must grant read with sudo on "
                "sys/ledger/history/* (as root does){where}.")
 SESSION_ENDED = "Your session's token is no longer valid: log in again."
+CROSS_SITE = ("This form was not sent from the audit page itself ({why}), so it is refused: "
+              "open the audit page at {home} and send it from there.")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -77,6 +79,18 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         if app.config.get("SESSION_COOKIE_SAMESITE") is None:
             app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+
+    @blueprint.before_request
+    def refuse_cross_site() -> Response | None:
+        """Login CSRF and its kind: every state-changing request must come from the page itself."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        why = cross_site_refusal(request)
+        if why is None:
+            return None
+        home = request.host_url.rstrip("/") + url_for("audit_ui.index")
+        return make_response(render_template("ui/message.html", namespace="", me="", title="Refused",
+                                             message=CROSS_SITE.format(why=why, home=home)), 403)
 
     @blueprint.after_request
     def harden(response: Response) -> Response:

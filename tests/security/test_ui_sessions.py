@@ -1,5 +1,6 @@
 """Finding 11: the audit page's sessions. A cookie copied before a logout is refused after it, by
-every worker and server on the store."""
+every worker and server on the store; a state-changing POST sent from another site (login CSRF)
+is refused."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from werkzeug.test import TestResponse
 from tests.conftest import ROOT_TOKEN
 from web.app import create_app, runtime_of
 from web.settings import Settings
+
+EVIL = "https://evil.example"
+
 
 def log_in(client: FlaskClient, **headers: str) -> TestResponse:
     return client.post("/ui/login", data={"token": ROOT_TOKEN}, headers=headers)
@@ -98,3 +102,43 @@ def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskC
         log_in(ui)
         ui.post("/ui/logout")
         assert len(index.query("SELECT session_id FROM ui_session_logouts", [])) == 1  # the first is gone
+
+
+# -- cross-site requests ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": EVIL},
+    {"Origin": "http://localhost:8200"},  # another port is another origin
+    {"Origin": "https://localhost"},  # and so is another scheme
+    {"Origin": "null"},  # a sandboxed frame, with nothing else to tell
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is not this page
+    {"Referer": EVIL + "/login-for-you"},
+], ids=lambda headers: ",".join(f"{k}={v}" for k, v in headers.items()))
+def test_a_login_sent_from_another_site_is_refused(ui: FlaskClient, headers: dict[str, str]) -> None:
+    response = log_in(ui, **headers)
+    assert response.status_code == 403
+    assert "not sent from the audit page" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    assert ui.get_cookie("session") is None and not logged_in(ui)
+
+
+@pytest.mark.parametrize("headers", [
+    {},  # no browser: nobody tricked into sending it
+    {"Origin": "http://localhost"},
+    {"Origin": "http://LOCALHOST:80"},
+    {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # what Chromium sends from a no-referrer page
+    {"Sec-Fetch-Site": "same-origin"},
+    {"Referer": "http://localhost/ui/login"},
+], ids=lambda headers: ",".join(f"{k}={v}" for k, v in headers.items()) or "none")
+def test_a_login_from_the_page_itself_is_accepted(ui: FlaskClient, headers: dict[str, str]) -> None:
+    response = log_in(ui, **headers)
+    assert response.status_code == 302 and logged_in(ui)
+
+
+def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
+    log_in(ui)
+    response = ui.post("/ui/logout", headers={"Origin": EVIL})
+    assert response.status_code == 403 and "not sent from the audit page" in response.get_data(as_text=True)
+    assert logged_in(ui)
