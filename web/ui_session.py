@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidTag
-from flask import Flask, Request
+from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -83,6 +83,11 @@ class CookieOnlySessionInterface(SecureCookieSessionInterface):
         ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure whenever this request came over HTTPS: the WSGI scheme, as the server saw it
+        (no ``X-Forwarded-Proto`` is trusted: the server is not configured behind a proxy)."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def cross_site_refusal(sent: Request) -> str | None:

@@ -1,6 +1,6 @@
 """Finding 11: the audit page's sessions. A cookie copied before a logout is refused after it, by
 every worker and server on the store; a state-changing POST sent from another site (login CSRF)
-is refused."""
+is refused; the cookie is ``Secure`` when the page is served over HTTPS."""
 
 from __future__ import annotations
 
@@ -142,3 +142,18 @@ def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
     response = ui.post("/ui/logout", headers={"Origin": EVIL})
     assert response.status_code == 403 and "not sent from the audit page" in response.get_data(as_text=True)
     assert logged_in(ui)
+
+
+# -- the Secure flag ---------------------------------------------------------------------------
+
+def test_the_cookie_is_secure_over_https(ui: FlaskClient) -> None:
+    response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, base_url="https://localhost")
+    assert response.status_code == 302
+    assert "; Secure" in response.headers["Set-Cookie"]
+    assert ui.get("/ui/", base_url="https://localhost").status_code == 200
+
+
+def test_the_cookie_is_not_secure_over_http_whatever_a_header_claims(ui: FlaskClient) -> None:
+    """A secure cookie would not come back over plain HTTP; no forwarded header is trusted."""
+    response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 302 and "Secure" not in response.headers["Set-Cookie"]
