@@ -2,7 +2,9 @@
 
 Follows ``vault/acl.go``: rules for the same pattern are merged (``deny`` wins), an exact rule
 beats every wildcard rule, and among glob (``*``) and segment (``+``) rules the most specific
-one applies, per Vault's "priority matching" order (see :meth:`_Candidate.rank`).
+one applies, per Vault's "priority matching" order (see :meth:`_Candidate.rank`). A listing
+falls back on the path without its trailing ``/`` in OpenBao's order, not Vault's (see
+:meth:`ACL._applying`).
 """
 
 from __future__ import annotations
