@@ -16,6 +16,7 @@ from domain.commands import CreateToken
 from domain.errors import InvalidRequest
 from projections import registry
 from projections.hash_chain import GENESIS, GENESIS_TABLE, TABLE, ChainError, ChainReport, encode, link, verify_chain
+from projections.index_store import KEYS_TABLE, POSITION_TABLE
 from projections.replay import rebuild
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL
@@ -36,17 +37,18 @@ def verify(runtime: Runtime, batch_size: int = 1000) -> ChainReport:
 def tamper(runtime: Runtime, statement: str, *params: Any) -> None:
     """Run SQL on the store behind the ledger's back, on a connection of its own. ``{events}``
     names the events table and ``{id}`` its notification-ID column, ``{chain}`` and ``{genesis}``
-    the chain's tables; ``?`` marks a parameter."""
+    the chain's tables, ``{keys}`` and ``{positions}`` those of the keys and the read models'
+    position; ``?`` marks a parameter."""
+    tables = {"chain": TABLE, "genesis": GENESIS_TABLE, "keys": KEYS_TABLE, "positions": POSITION_TABLE}
     store, events = runtime.settings.store, runtime.ledger.recorder.events_table_name  # type: ignore[attr-defined]
     if not runtime.settings.is_postgres:
         with sqlite3.connect(store) as connection:
-            connection.execute(statement.format(events=events, id="rowid", chain=TABLE, genesis=GENESIS_TABLE),
-                               params)
+            connection.execute(statement.format(events=events, id="rowid", **tables), params)
         connection.close()
         return
     schema = store.rsplit("schema=", 1)[1]
-    sql = statement.format(events=f'"{schema}".{events}', id="notification_id", chain=f'"{schema}".{TABLE}',
-                           genesis=f'"{schema}".{GENESIS_TABLE}').replace("?", "%s")
+    qualified = {name: f'"{schema}".{table}' for name, table in tables.items()}
+    sql = statement.format(events=f'"{schema}".{events}', id="notification_id", **qualified).replace("?", "%s")
     sql = sql.replace(f"FROM {TABLE}", f'FROM "{schema}".{TABLE}')
     with psycopg.connect(SERVER_URL) as connection:
         connection.execute(sql, params)
