@@ -27,9 +27,9 @@ class ChainEndpoints:
         self._clock = clock
 
     def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [("/ledger/head", self.head, ["GET"])]
+        return [("/ledger/head", self.ledger_head, ["GET"])]
 
-    def head(self, caller: Caller) -> Response:
+    def ledger_head(self, caller: Caller) -> Response:
         """One chain for the whole store: only the root namespace may see its head."""
         if not caller.is_sudo or caller.namespace:
             raise PermissionDenied(POLICY_DENIED)

@@ -8,6 +8,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 
@@ -15,7 +16,7 @@ from domain.caller import Caller
 from projections import registry
 from projections.hash_chain import GENESIS
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
-from tests.postgres import fresh_schema, stored_text
+from tests.postgres import SERVER_URL, fresh_schema
 from tests.test_ledger_chain import a_few_tokens, about, create, positions, tamper
 from tests.vault_http import call, issue, write_policy
 from web.bootstrap import Runtime, bootstrap
@@ -246,11 +247,22 @@ def qualified(runtime: Runtime, table: str) -> str:
     return f'"{runtime.settings.store.rsplit("schema=", 1)[1]}".{table}' if runtime.settings.is_postgres else table
 
 
+def postgres_rows(store: str) -> bytes:
+    """Every row of every table of the store's schema, as text, in a stable order."""
+    schema = store.rsplit("schema=", 1)[1]
+    with psycopg.connect(SERVER_URL) as connection:
+        tables = sorted(row[0] for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)))
+        return b"\n".join(table.encode() + b"\0" + b"\0".join(sorted(
+            row[0].encode() for row in connection.execute(f'SELECT t::text FROM "{schema}"."{table}" t')))
+            for table in tables)
+
+
 def store_state(settings: Settings) -> bytes:
     """Every byte of the store; for SQLite, once every write is checkpointed into the file
     (connections of closed runtimes that the collector has yet to close would do it later)."""
     if settings.is_postgres:
-        return stored_text(settings.store)
+        return postgres_rows(settings.store)
     gc.collect()
     with closing(sqlite3.connect(settings.store)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
