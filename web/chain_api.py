@@ -14,7 +14,7 @@ from domain.token_service import POLICY_DENIED
 from projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
 from projections.hash_chain import ChainedRecorder
 from projections.index_store import IndexStore
-from web.envelope import vault_response
+from web.envelope import error_response, vault_response
 from web.schemas import go_time
 
 Handler = Callable[..., Response]
@@ -34,7 +34,9 @@ class ChainEndpoints:
         if not caller.is_sudo or caller.namespace:
             raise PermissionDenied(POLICY_DENIED)
         checkpoint = head_checkpoint(self._recorder)
-        assert checkpoint is not None  # opening the ledger records the chain's genesis
+        if checkpoint is None:  # opening the ledger records the chain's genesis: it was removed since
+            return error_response(500, "the hash chain has no link, not even its genesis: "
+                                       "run `tokenledger ledger verify`")
         return vault_response(data={
             "position": checkpoint.position, "hash": checkpoint.hash.hex(), "checkpoint": str(checkpoint),
             "time": go_time(self._clock.now()), "signature": sign(self._key, checkpoint).hex(),

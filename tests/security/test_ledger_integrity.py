@@ -19,6 +19,7 @@ from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL, fresh_schema
 from tests.test_ledger_chain import a_few_tokens, about, create, positions, tamper
 from tests.vault_http import call, issue, write_policy
+from web.app import runtime_of
 from web.bootstrap import Runtime, bootstrap
 from web.cli import main
 from web.settings import Settings
@@ -227,6 +228,15 @@ def test_the_head_endpoint_answers_the_same_signed_checkpoint_as_the_command(
     assert data["time"].endswith("Z") and len(data["public_key"]) == 64
     assert ledger(capsys, "verify", "--store", settings.store, "--expect-head", data["checkpoint"],
                   "--signature", data["signature"])[0] == 0
+
+
+def test_the_head_endpoint_reports_an_emptied_chain(client: FlaskClient) -> None:
+    issue(client, policies=["web"])
+    tamper(runtime_of(client.application), "DELETE FROM {chain}")
+
+    response = call(client, "GET", "sys/ledger/head")
+    assert (response.status_code, response.json) == (500, {"errors": [
+        "the hash chain has no link, not even its genesis: run `tokenledger ledger verify`"]})
 
 
 def test_the_head_endpoint_needs_sudo_on_its_path(client: FlaskClient) -> None:
