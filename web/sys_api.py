@@ -17,6 +17,7 @@ from domain.token_view import TokenView
 from web.access import Gate, is_list_request, paged_keys
 from web.audit_api import HistoryEndpoints, as_of
 from web.bootstrap import Runtime
+from web.chain_api import ChainEndpoints
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.fields import NameList, RequestSchema
@@ -51,7 +52,8 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
-    for rule, handler, methods in [*endpoints.routes(), *history.routes()]:
+    chain = ChainEndpoints(runtime.ledger.recorder, runtime.index, runtime.clock)  # type: ignore[arg-type]
+    for rule, handler, methods in [*endpoints.routes(), *history.routes(), *chain.routes()]:
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule), methods=methods,
                                endpoint=f"{handler.__name__}{rule}")
     return blueprint
