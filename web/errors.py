@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
 from web.consistency import IndexNotReached
 from web.envelope import error_response
+from web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def register_error_handlers(target: Flask | Blueprint) -> None:
     target.register_error_handler(ConcurrentUpdate, _conflict)
     target.register_error_handler(IndexNotReached, _precondition_failed)
     target.register_error_handler(ValidationError, _validation_failed)
+    target.register_error_handler(RequestTooLarge, _too_large)
     if isinstance(target, Flask):
         target.register_error_handler(NotFound, _not_found)
         target.register_error_handler(MethodNotAllowed, _method_not_allowed)
@@ -45,6 +47,10 @@ def _conflict(error: LedgerError) -> Response:
 
 def _precondition_failed(error: LedgerError) -> Response:
     return error_response(412, str(error))
+
+
+def _too_large(error: RequestTooLarge) -> Response:
+    return error_response(413, str(error))
 
 
 def _validation_failed(error: ValidationError) -> Response:
