@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from projections.sqlite_store import IndexedSQLiteRecorder
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.postgres import SERVER_URL, fresh_schema
 from web.app import create_app, runtime_of
@@ -50,7 +51,9 @@ def create(client: FlaskClient) -> tuple[int, dict[str, object]]:
 def set_max_page_count(runtime: Runtime, pages: int | None) -> None:
     """SQLite's own limit on the file's size, on the store's write connection: past it, SQLite
     fails a write exactly as on a full disk (SQLITE_FULL, "database or disk is full")."""
-    with runtime.ledger.recorder.datastore.transaction(commit=False) as cursor:
+    recorder = runtime.ledger.recorder
+    assert isinstance(recorder, IndexedSQLiteRecorder)
+    with recorder.datastore.transaction(commit=False) as cursor:
         if pages is None:
             cursor.execute("PRAGMA page_count")
             pages = int(cursor.fetchone()[0])
