@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from projections.replay import verify
 from projections.sqlite_store import IndexedSQLiteRecorder
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.postgres import SERVER_URL, fresh_schema
@@ -90,6 +91,7 @@ def test_a_full_sqlite_store_answers_503_and_keeps_what_it_acknowledged(sqlite_a
     set_max_page_count(runtime, SQLITE_MAX_PAGES)  # space again: writes resume
     assert create(client)[0] == 200
     assert_reads_work_and_nothing_is_lost(client, acknowledged)
+    assert verify(runtime.ledger, runtime.index) == []  # the read models still match the log
 
 
 @pytest.mark.parametrize(("condition", "message"), [
