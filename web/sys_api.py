@@ -21,7 +21,7 @@ from web.chain_api import ChainEndpoints
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.fields import NameList, RequestSchema
-from web.request_input import load
+from web.request_input import body_reader, load
 
 Handler = Callable[..., Response]
 WRITE = ["POST", "PUT"]
@@ -49,6 +49,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
     blueprint = Blueprint("vault_sys", __name__)
     register_error_handlers(blueprint)
+    blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
