@@ -2,7 +2,9 @@
 
 Follows ``vault/acl.go``: rules for the same pattern are merged (``deny`` wins), an exact rule
 beats every wildcard rule, and among glob (``*``) and segment (``+``) rules the most specific
-one applies, per Vault's "priority matching" order (see :meth:`_Candidate.rank`).
+one applies, per Vault's "priority matching" order (see :meth:`_Candidate.rank`). A listing
+falls back on the path without its trailing ``/`` in OpenBao's order, not Vault's (see
+:meth:`ACL._applying`).
 """
 
 from __future__ import annotations
@@ -108,18 +110,27 @@ class ACL:
         table[key] = _merged(table.get(key), rule.capabilities)
 
     def _applying(self, path: str, listing: bool) -> Capabilities | None:
-        """The capabilities of the one rule that applies to ``path``, or None if none matches."""
-        if path in self._exact:
-            return self._exact[path]
-        if listing and path.removesuffix("/") in self._exact:
-            return self._exact[path.removesuffix("/")]
-        if listing and path.endswith("/"):
-            trimmed = path.removesuffix("/")
-            return _listing_winner(self._candidates(trimmed) + self._candidates(path))
-        candidates = self._candidates(path)
-        if not candidates:
-            return None
-        return max(candidates, key=_Candidate.rank).capabilities
+        """The capabilities of the one rule that applies to ``path``, or None if none matches.
+
+        A listing (a LIST, and every ``sys/capabilities`` question) also tries ``path`` without
+        its trailing ``/``: an exact rule on it at once, wildcard rules only after every wildcard
+        rule on ``path`` itself failed to match. That order is OpenBao's (GHSA-xp3c-3jw3-4vcr):
+        Vault tries the trimmed path's wildcard rules first, so ``dir*`` or ``+`` rules granting
+        list on ``dir`` override a ``dir/*`` deny. Closing that bypass, we follow OpenBao here.
+        """
+        exact = self._exact.get(path)
+        if exact is None and listing:
+            exact = self._exact.get(path.removesuffix("/"))
+        if exact is not None:
+            return exact
+        granted = self._most_specific(path)
+        if granted is None and listing and path.endswith("/"):
+            granted = self._most_specific(path.removesuffix("/"))
+        return granted
+
+    def _most_specific(self, path: str) -> Capabilities | None:
+        best = max(self._candidates(path), key=_Candidate.rank, default=None)
+        return None if best is None else best.capabilities
 
     def _candidates(self, path: str) -> list[_Candidate]:
         found = []
@@ -162,25 +173,6 @@ def _segment_match(pattern: str, parts: list[str], granted: Capabilities) -> _Ca
             return None
     wildcards = segments.count("+")
     return _Candidate(pattern.find("+"), is_prefix, wildcards, literal, granted)
-
-
-def _listing_winner(candidates: list[_Candidate]) -> Capabilities | None:
-    """For a LIST on ``dir/``, rules matching ``dir`` and ``dir/`` compete: the most specific
-    rule granting list applies unless a more specific rule denies (so a ``dir/*`` deny
-    is not bypassed through a rule on ``dir``); with neither, the most specific rule applies."""
-    if not candidates:
-        return None
-    best_deny = _most_specific(c for c in candidates if DENY in c.capabilities)
-    best_list = _most_specific(c for c in candidates if LIST in c.capabilities)
-    if best_deny is not None and (best_list is None or best_list.rank() < best_deny.rank()):
-        return best_deny.capabilities
-    if best_list is not None:
-        return best_list.capabilities
-    return max(candidates, key=_Candidate.rank).capabilities
-
-
-def _most_specific(candidates: Iterable[_Candidate]) -> _Candidate | None:
-    return max(candidates, key=_Candidate.rank, default=None)
 
 
 def _without_leading_slashes(path: str) -> str:

@@ -5,8 +5,13 @@
 the chain's first entry is 32 zero bytes. The recorders append each save's links in the events'
 transaction (``append``); ``verify_chain`` recomputes them.
 
-The chain may start at any position: events recorded before it existed carry no entry, and
-``verify_chain`` counts them instead of checking them.
+The chain's first link is its genesis: an entry holding ``GENESIS`` at the position of the last
+event recorded before the chain (0 for a store chained from its creation), written with the
+store's tables together with a row of ``ledger_genesis`` naming that position. Events up to it
+carry no entry, and ``verify_chain`` counts them instead of checking them; every later event
+must be chained, so emptying the chain table no longer switches the chain off. A store older
+than genesis records gets its genesis when it is next opened (``create_table``); until then it
+verifies as before, its chain starting at its first entry.
 """
 
 from __future__ import annotations
@@ -22,8 +27,25 @@ from projections.dialect import Dialect
 from projections.index_store import Cursor
 
 TABLE = "ledger_chain"
+GENESIS_TABLE = "ledger_genesis"
 GENESIS = bytes(32)
 Link = tuple[int, bytes]
+
+
+@dataclass(frozen=True)
+class EventsTable:
+    """Where a store keeps its log: the table, and the column of the notification IDs."""
+
+    name: str
+    position: str
+
+
+@dataclass(frozen=True)
+class Genesis:
+    """The store's genesis record: ``position`` is where its chain starts, None if the table
+    that records it has lost its row."""
+
+    position: int | None
 
 
 class ChainError(DatabaseError):
@@ -51,11 +73,50 @@ def link(previous: bytes, position: int, event: StoredEvent) -> bytes:
 # -- the table, on the caller's cursor ---------------------------------------------------------
 
 
-def create_table(cursor: Cursor, dialect: Dialect) -> None:
+def create_table(cursor: Cursor, dialect: Dialect, events: EventsTable) -> None:
+    """Create the chain's tables; the first time, record the genesis (see the module's doc).
+    Run it under the store's DDL lock, in one transaction."""
     integer = "INTEGER" if dialect.name == "sqlite" else "BIGINT"  # SQLite: the rowid itself
-    table = '"' + dialect.schema.replace('"', '""') + f'".{TABLE}' if dialect.schema else TABLE
-    cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+    recorded = table_exists(cursor, dialect, GENESIS_TABLE)
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(dialect, TABLE)} "
                    f"(position {integer} PRIMARY KEY, hash {dialect.bytes_type} NOT NULL)")
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(dialect, GENESIS_TABLE)} (position BIGINT PRIMARY KEY)")
+    if not recorded:
+        start = _chain_start(cursor, dialect, events)
+        cursor.execute(dialect.sql(f"INSERT INTO {GENESIS_TABLE} (position) VALUES (?)"), (start,))
+        cursor.execute(dialect.sql(f"INSERT INTO {TABLE} (position, hash) VALUES (?, ?)"), (start, GENESIS))
+
+
+def _chain_start(cursor: Cursor, dialect: Dialect, events: EventsTable) -> int:
+    """Just before the chain's first entry, where an older store has one; else after the log."""
+    cursor.execute(dialect.sql(f"SELECT MIN(position) AS first FROM {TABLE}"))
+    first = cursor.fetchone()["first"]
+    if first is not None:
+        return int(first) - 1
+    cursor.execute(dialect.sql(f"SELECT MAX({events.position}) AS last FROM {events.name}"))
+    last = cursor.fetchone()["last"]
+    return 0 if last is None else int(last)
+
+
+def _qualified(dialect: Dialect, table: str) -> str:
+    return '"' + dialect.schema.replace('"', '""') + f'".{table}' if dialect.schema else table
+
+
+def table_exists(cursor: Cursor, dialect: Dialect, table: str) -> bool:
+    if dialect.name == "sqlite":
+        cursor.execute("SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    else:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (_qualified(dialect, table),))
+    return bool(cursor.fetchone()["present"])
+
+
+def genesis(cursor: Cursor, dialect: Dialect) -> Genesis | None:
+    """The store's genesis record; None for a store older than genesis records."""
+    if not table_exists(cursor, dialect, GENESIS_TABLE):
+        return None
+    cursor.execute(dialect.sql(f"SELECT MIN(position) AS position FROM {GENESIS_TABLE}"))
+    position = cursor.fetchone()["position"]
+    return Genesis(None if position is None else int(position))
 
 
 def head(cursor: Cursor, dialect: Dialect) -> Link | None:
@@ -104,13 +165,15 @@ class ChainedRecorder(Protocol):
     def max_notification_id(self) -> int | None: ...
     def chain_head(self) -> Link | None: ...
     def chain_links(self, after: int, stop: int, limit: int) -> list[Link]: ...
+    def chain_genesis(self) -> Genesis | None: ...
 
 
 @dataclass
 class ChainReport:
     verified: int = 0
     unchained: int = 0  # events before the chain's first entry
-    start: int | None = None  # position of the chain's first entry
+    genesis: int | None = None  # where the chain starts, if the store recorded it
+    start: int | None = None  # position of the chain's first entry after its genesis
     head: int | None = None  # last position verified
     head_hash: bytes = GENESIS
     problem: str | None = None  # the first one found: verification stops there
@@ -147,6 +210,7 @@ def verify_chain(recorder: ChainedRecorder, batch_size: int = 1000) -> ChainRepo
     last = recorder.chain_head()
     stop = max(recorder.max_notification_id() or 0, last[0] if last else 0)
     report, after = ChainReport(), 0
+    _check_genesis(recorder, report)
     while after < stop and report.intact:
         events = recorder.select_notifications(after, batch_size, stop, inclusive_of_start=False)
         upper = events[-1].id if len(events) == batch_size else stop
@@ -160,16 +224,36 @@ def verify_chain(recorder: ChainedRecorder, batch_size: int = 1000) -> ChainRepo
     return report
 
 
+def _check_genesis(recorder: ChainedRecorder, report: ChainReport) -> None:
+    """A store that recorded where its chain starts must still hold that first link."""
+    genesis = recorder.chain_genesis()
+    if genesis is None:
+        return
+    if genesis.position is None:
+        report.problem = (f"the store's genesis record is missing ({GENESIS_TABLE} is empty): "
+                          "the start of its hash chain was removed")
+        return
+    report.genesis = genesis.position
+    first = recorder.chain_links(genesis.position - 1, genesis.position, 1)
+    if first != [(genesis.position, GENESIS)]:
+        state = "altered" if first else "missing"
+        report.problem = (f"the chain's genesis link at position {genesis.position} is {state}: "
+                          "chain entries were removed or rewritten")
+
+
 def _check_window(report: ChainReport, events: dict[int, Notification], stored: dict[int, bytes]
                   ) -> Notification | None:
     """Check the window's positions in order; return the first event that does not link."""
     for position in sorted(events.keys() | stored.keys()):
         event, expected = events.get(position), stored.get(position)
+        if report.genesis is not None and position <= report.genesis:
+            report.unchained += event is not None  # its link, if any, is the genesis, checked first
+            continue
         if expected is not None and report.start is None:
             report.start = position
         if expected is None:
             assert event is not None
-            if report.start is None:
+            if report.start is None and report.genesis is None:
                 report.unchained += 1
                 continue
             report.problem = f"event at position {position} ({_about(event)}) has no chain entry: " \

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from domain.token_view import TokenView
-from projections import registry
+from projections import registry, ui_logouts
 from projections.dialect import Dialect
 from projections.policy_cache import PolicyTextCache
 from projections.writes import Params, Statement
@@ -54,6 +54,7 @@ def prepare_read_models(cursor: Cursor, dialect: Dialect) -> None:
         f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} "
         f"(name TEXT PRIMARY KEY, material {dialect.bytes_type} NOT NULL)"
     )
+    cursor.execute(ui_logouts.CREATE_TABLE)
     cursor.execute(dialect.sql(f"SELECT position FROM {POSITION_TABLE} WHERE name = ?"), (_VERSION_ROW,))
     row = cursor.fetchone()
     if row is None or int(row["position"]) != READ_MODEL_VERSION:

@@ -36,7 +36,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 with self.datastore.transaction(commit=True) as cursor:
                     cursor.execute(f'SET LOCAL search_path TO "{self._schema_name()}"')
                     prepare_read_models(cursor, POSTGRES)
-                    hash_chain.create_table(cursor, self._dialect())
+                    hash_chain.create_table(cursor, self._dialect(), self.events_table())
             finally:
                 lock_holder.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
@@ -81,6 +81,13 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
         with self.datastore.transaction(commit=False) as cursor:
             return hash_chain.links(cursor, self._dialect(), after, stop, limit)
+
+    def chain_genesis(self) -> hash_chain.Genesis | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            return hash_chain.genesis(cursor, self._dialect())
+
+    def events_table(self) -> hash_chain.EventsTable:
+        return hash_chain.EventsTable(self.events_table_name, "notification_id")
 
     def _dialect(self) -> Dialect:
         return POSTGRES.in_schema(self.datastore.schema)

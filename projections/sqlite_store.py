@@ -68,7 +68,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         super().create_table()
         with self._writers, self.datastore.transaction(commit=True) as cursor:
             prepare_read_models(cursor, SQLITE)
-            hash_chain.create_table(cursor, SQLITE)
+            hash_chain.create_table(cursor, SQLITE, self.events_table())
 
     def _insert_events(
         self,
@@ -91,6 +91,13 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
     def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
         with self.datastore.transaction(commit=False) as c:
             return hash_chain.links(c, SQLITE, after, stop, limit)
+
+    def events_table(self) -> hash_chain.EventsTable:
+        return hash_chain.EventsTable(self.events_table_name, "rowid")
+
+    def chain_genesis(self) -> hash_chain.Genesis | None:
+        with self.datastore.transaction(commit=False) as c:
+            return hash_chain.genesis(c, SQLITE)
 
     def index_store(self) -> IndexStore:
         pool = self.datastore.pool

@@ -217,7 +217,7 @@ def test_the_export_is_one_documented_json_object_a_line(
     keys = [line for line in lines if "key" in line]
     events = [line for line in lines if "key" not in line]
     assert lines[:len(keys)] == keys  # the keys come first
-    assert sorted(key["key"] for key in keys) == ["batch-token-aes-gcm", "token-hmac"]
+    assert sorted(key["key"] for key in keys) == ["batch-token-aes-gcm", "ledger-checkpoint-ed25519", "token-hmac"]
     assert all(set(key) == {"key", "material"} for key in keys)
     assert all(list(event) == ["position", "aggregate_id", "version", "type", "timestamp", "data"]
                for event in events)
@@ -252,7 +252,7 @@ def test_since_exports_the_events_from_that_instant_in_log_order(
                 if datetime.fromisoformat(event["timestamp"]) >= since]
     assert events == expected
     assert [event["type"].rsplit(":", 1)[1] for event in events] == ["TokenCreated", "TokenRenewed"]
-    assert len(lines) - len(events) == 2  # the keys still come first
+    assert len(lines) - len(events) == 3  # the keys still come first
 
     code, _, err = run_cli(capsys, "ledger", "export", "--store", store, "--since", "2026-01-01T00:00:00")
     assert code == 2 and "UTC offset" in err
@@ -269,7 +269,7 @@ def test_a_since_export_imports_only_when_it_holds_whole_histories(
     text = export(capsys, store, "--since", since)
     code, _, err = import_text(capsys, monkeypatch, str(tmp_path / "partial.db"), text)
     assert code == 1
-    assert "line 3: aggregate" in err and "starts at version 2" in err
+    assert "line 4: aggregate" in err and "starts at version 2" in err  # after three key lines
 
 
 def test_positions_are_kept_where_the_file_has_gaps_and_renumbered_where_they_cannot_be(
@@ -448,9 +448,9 @@ def test_a_key_line_after_an_event_or_twice_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lines = export(capsys, store).splitlines()
-    moved = lines[1:3] + lines[:1] + lines[3:]
+    moved = lines[1:4] + lines[:1] + lines[4:]  # three keys, then events
     code, _, err = import_text(capsys, monkeypatch, str(tmp_path / "a.db"), "\n".join(moved))
-    assert code == 1 and "line 3: key lines must come before the first event" in err
+    assert code == 1 and "line 4: key lines must come before the first event" in err
     twice = lines[:1] + lines
     code, _, err = import_text(capsys, monkeypatch, str(tmp_path / "b.db"), "\n".join(twice))
     assert code == 1 and "line 2: key" in err and "given twice" in err

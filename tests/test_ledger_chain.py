@@ -15,7 +15,8 @@ from domain.caller import Caller
 from domain.commands import CreateToken
 from domain.errors import InvalidRequest
 from projections import registry
-from projections.hash_chain import GENESIS, TABLE, ChainError, ChainReport, encode, link, verify_chain
+from projections.hash_chain import GENESIS, GENESIS_TABLE, TABLE, ChainError, ChainReport, encode, link, verify_chain
+from projections.index_store import KEYS_TABLE, POSITION_TABLE
 from projections.replay import rebuild
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL
@@ -35,15 +36,19 @@ def verify(runtime: Runtime, batch_size: int = 1000) -> ChainReport:
 
 def tamper(runtime: Runtime, statement: str, *params: Any) -> None:
     """Run SQL on the store behind the ledger's back, on a connection of its own. ``{events}``
-    names the events table and ``{id}`` its notification-ID column; ``?`` marks a parameter."""
+    names the events table and ``{id}`` its notification-ID column, ``{chain}`` and ``{genesis}``
+    the chain's tables, ``{keys}`` and ``{positions}`` those of the keys and the read models'
+    position; ``?`` marks a parameter."""
+    tables = {"chain": TABLE, "genesis": GENESIS_TABLE, "keys": KEYS_TABLE, "positions": POSITION_TABLE}
     store, events = runtime.settings.store, runtime.ledger.recorder.events_table_name  # type: ignore[attr-defined]
     if not runtime.settings.is_postgres:
         with sqlite3.connect(store) as connection:
-            connection.execute(statement.format(events=events, id="rowid"), params)
+            connection.execute(statement.format(events=events, id="rowid", **tables), params)
         connection.close()
         return
     schema = store.rsplit("schema=", 1)[1]
-    sql = statement.format(events=f'"{schema}".{events}', id="notification_id").replace("?", "%s")
+    qualified = {name: f'"{schema}".{table}' for name, table in tables.items()}
+    sql = statement.format(events=f'"{schema}".{events}', id="notification_id", **qualified).replace("?", "%s")
     sql = sql.replace(f"FROM {TABLE}", f'FROM "{schema}".{TABLE}')
     with psycopg.connect(SERVER_URL) as connection:
         connection.execute(sql, params)
@@ -250,7 +255,8 @@ def test_events_recorded_before_the_chain_existed_are_reported_not_failed(settin
     root = runtime.service.authenticate(ROOT_TOKEN, "127.0.0.1")
     a_few_tokens(runtime, root)
     old = event_count(runtime)
-    tamper(runtime, f"DELETE FROM {TABLE}")  # as a store written before the chain existed
+    for table in ("{chain}", "{genesis}"):  # as a store written before the chain existed
+        tamper(runtime, f"DROP TABLE {table}")
     runtime.close()
 
     runtime = accept_frozen_time(bootstrap(settings))

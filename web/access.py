@@ -81,14 +81,23 @@ def _with_stored_name(path: str, rule: str, path_parameters: dict[str, str],
 
 def vault_path(request: Request, vault_prefix: str, rule: str) -> str:
     """The path Vault's policies see: the request path below the blueprint's mount point,
-    under ``vault_prefix`` (``auth/token``, ``sys``), wherever the blueprint is mounted."""
+    under ``vault_prefix`` (``auth/token``, ``sys``), wherever the blueprint is mounted.
+
+    A trailing ``/`` is kept, as Vault keeps it: ``auth/token/roles/`` and ``auth/token/roles``
+    are different paths to a policy (see ``ACL.decide`` for LIST).
+    """
     full_rule = request.url_rule.rule if request.url_rule else rule
     mount = full_rule[: len(full_rule) - len(rule)]
-    return (vault_prefix + request.path[len(mount):]).rstrip("/")
+    return vault_prefix + request.path[len(mount):]
+
+
+_WRITES = ("POST", "PUT", "PATCH")
 
 
 def operation(request: Request, namespace: str, path_parameters: dict[str, str],
               exists: Existence | None) -> str:
+    if request.method in _WRITES and request.path.endswith("/"):
+        raise InvalidRequest("cannot write to a path ending in '/'")  # Vault, before any ACL check
     if request.method == "GET" and is_list_request(request):
         return "list"
     name = _OPERATIONS.get(request.method, "read")

@@ -10,7 +10,7 @@ from web.errors import register_error_handlers
 from web.settings import Settings
 from web.observability import install_observability
 from web.openapi import register_openapi
-from web.request_input import refuse_nul_characters
+from web.request_input import body_reader, refuse_nul_characters
 from web.sys_api import create_sys_blueprint
 from web.token_api import create_token_blueprint
 from web.ui import create_ui_blueprint
@@ -24,11 +24,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     runtime = bootstrap(settings or Settings.from_env(), clock)
     app = Flask("tokenledger")
     app.extensions[EXTENSION_KEY] = runtime
-    app.before_request(refuse_nul_characters)
     app.register_blueprint(create_token_blueprint(runtime), url_prefix="/v1/auth/token")
     app.register_blueprint(create_sys_blueprint(runtime), url_prefix="/v1/sys")
     app.register_blueprint(create_ui_blueprint(runtime), url_prefix="/ui")
-    install_observability(app, runtime)
+    install_observability(app, runtime)  # first: its request ID and clock cover refused requests too
+    app.before_request(body_reader(runtime.settings.max_request_size))
+    app.before_request(refuse_nul_characters)
     register_openapi(app)
     register_error_handlers(app)
     return app

@@ -16,6 +16,7 @@ from domain.tidy import TidyService
 from domain.token_secrets import TokenHasher
 from domain.token_service import TokenService
 from projections.audit_queries import AuditQueries
+from projections.chain_checkpoint import CHECKPOINT_KEY_NAME
 from projections.index_store import IndexStore
 from projections.ledger_file import check_readable
 from projections.postgres_store import IndexedPostgresRecorder
@@ -55,6 +56,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     catch_up(ledger, index)
     hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))
     batch = BatchTokenCodec(index.ensure_key(BATCH_KEY_NAME))
+    index.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
     clock = clock or SystemClock()
     policies = PolicyService(ledger, index, clock)
     roles = RoleService(ledger, index, clock, settings.ttl_limits.max_ttl)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Iterator
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from flask import Blueprint, Flask, Response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -11,11 +15,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
 from web.consistency import IndexNotReached
 from web.envelope import error_response
+from web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_PATH = "1 error occurred:\n\t* unsupported path\n\n"
 UNSUPPORTED_OPERATION = "1 error occurred:\n\t* unsupported operation\n\n"
+STORE_FULL = "the store is full (database or disk is full): the request was not recorded; reads still work"
+STORE_EXHAUSTED = "the store is out of resources: the request was not recorded; try again later"
+_POSTGRES_DISK_FULL = "53100"
+_POSTGRES_INSUFFICIENT_RESOURCES = "53"  # the SQLSTATE class: disk full, out of memory, too many connections
 
 
 def register_error_handlers(target: Flask | Blueprint) -> None:
@@ -24,11 +33,14 @@ def register_error_handlers(target: Flask | Blueprint) -> None:
     target.register_error_handler(ConcurrentUpdate, _conflict)
     target.register_error_handler(IndexNotReached, _precondition_failed)
     target.register_error_handler(ValidationError, _validation_failed)
+    target.register_error_handler(RequestTooLarge, _too_large)
+    for store_error in (PersistenceError, sqlite3.Error, psycopg.Error):
+        target.register_error_handler(store_error, _server_error)
     if isinstance(target, Flask):
         target.register_error_handler(NotFound, _not_found)
         target.register_error_handler(MethodNotAllowed, _method_not_allowed)
         target.register_error_handler(HTTPException, _http_error)
-        target.register_error_handler(Exception, _internal_error)
+        target.register_error_handler(Exception, _server_error)
 
 
 def _permission_denied(error: PermissionDenied) -> Response:
@@ -45,6 +57,10 @@ def _conflict(error: LedgerError) -> Response:
 
 def _precondition_failed(error: LedgerError) -> Response:
     return error_response(412, str(error))
+
+
+def _too_large(error: RequestTooLarge) -> Response:
+    return error_response(413, str(error))
 
 
 def _validation_failed(error: ValidationError) -> Response:
@@ -91,6 +107,33 @@ def _http_error(error: HTTPException) -> Response:
     return error_response(error.code or 500, error.description or error.name)
 
 
-def _internal_error(error: Exception) -> Response:
-    log.exception("internal error while serving a request")
-    return error_response(500, "internal error")
+def _server_error(error: Exception) -> Response:
+    """A 500, except where the store is out of space or resources: it refused the write (its
+    transaction rolled back), a 503 the client may retry."""
+    message = _out_of_resources(error)
+    if message is None:
+        log.exception("internal error while serving a request")
+        return error_response(500, "internal error")
+    log.error("the store refused a write: %s", error)
+    return error_response(503, message)
+
+
+def _out_of_resources(error: BaseException) -> str | None:
+    for cause in _causes(error):
+        if isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+            return STORE_FULL
+        sqlstate = (cause.sqlstate or "") if isinstance(cause, psycopg.Error) else ""
+        if sqlstate.startswith(_POSTGRES_INSUFFICIENT_RESOURCES):
+            return STORE_FULL if sqlstate == _POSTGRES_DISK_FULL else STORE_EXHAUSTED
+    return None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from (the library wraps the driver's errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+

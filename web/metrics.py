@@ -16,6 +16,11 @@ from web.bootstrap import Runtime
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Label values come from this fixed set, never from the request as sent: a client, with or without
+# a token, could otherwise add a series per made-up method and grow every scrape without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "LIST", "OPTIONS"})
+OTHER_METHOD = "other"
+UNMATCHED_ROUTE = "unmatched"
 
 
 class Metrics:
@@ -34,11 +39,12 @@ class Metrics:
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
+        """``route`` is the URL rule that matched (never the raw path), else ``UNMATCHED_ROUTE``."""
+        key = (route, method if method in KNOWN_METHODS else OTHER_METHOD, status)
         series = self._series.get(key)
         if series is None:  # the labelled children, looked up once per route, method and status
-            series = self._series[key] = (self._requests.labels(route, method, str(status)),
-                                          self._latency.labels(route))
+            series = self._series[key] = (self._requests.labels(key[0], key[1], str(status)),
+                                          self._latency.labels(key[0]))
         series[0].inc()
         series[1].observe(seconds)
 

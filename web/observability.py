@@ -13,7 +13,7 @@ from domain.caller import Caller
 from web.access import Gate
 from web.bootstrap import Runtime
 from web.envelope import error_response, json_response
-from web.metrics import Metrics
+from web.metrics import UNMATCHED_ROUTE, Metrics
 
 log = logging.getLogger("tokenledger.request")
 VERSION = "tokenledger 0.1.0"
@@ -30,7 +30,7 @@ def install_observability(app: Flask, runtime: Runtime) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        route = request.url_rule.rule if request.url_rule else "unmatched"
+        route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
         metrics.observe(route, request.method, response.status_code, seconds)
         log.info("request", extra={"request_id": g.get("request_id", ""), "method": request.method,
                                    "route": route, "status": response.status_code,

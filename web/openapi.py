@@ -61,6 +61,7 @@ from web.openapi_schemas import (
     PolicyListSchema,
     PolicyReadSchema,
     RoleReadSchema,
+    LedgerHeadSchema,
     TokenHistorySchema,
     TokenPageSchema,
     TokenSummarySchema,
@@ -109,6 +110,7 @@ RESPONSE_SCHEMAS: Mapping[str, type[Schema]] = {
     "CapabilitiesData": CapabilitiesDataSchema,
     "TokenHistory": TokenHistorySchema,
     "TokenPage": TokenPageSchema,
+    "LedgerHead": LedgerHeadSchema,
     "Health": HealthSchema,
 }
 

@@ -159,6 +159,10 @@ DOCS: Mapping[str, Doc] = {
         "Tokens created against a role in [from, to) (sudo)",
         (Answer(200, data="TokenPage", description="a page of tokens"),),
         query=("after", "limit", "from", "to"), tag="sys/ledger"),
+    "vault_sys.ledger_head": Doc(
+        "A signed checkpoint of the hash chain's head (sudo, root namespace)",
+        (Answer(200, data="LedgerHead", description="the head"),), tag="sys/ledger",
+        description="Record it outside the store; `tokenledger ledger verify --expect-head` checks it."),
     SPEC_ENDPOINT: Doc("This OpenAPI document", (Answer(200, kind=DOCUMENT, description="the OpenAPI document"),),
                        tag="sys/internal", security=(), vault_parameters=False, errors=(500,),
                        description="Unauthenticated, as in Vault."),

@@ -89,6 +89,19 @@ class TokenHistorySchema(Schema):
                                metadata={"description": "the version to pass as `after` for the next page"})
 
 
+class LedgerHeadSchema(Schema):
+    """``data`` of ``GET sys/ledger/head``."""
+
+    position = fields.Integer(required=True)
+    hash = fields.String(required=True, metadata={"description": "the chain's link there, hex"})
+    checkpoint = fields.String(required=True, metadata={
+        "description": "HASH@POSITION, as `tokenledger ledger verify --expect-head` takes it"})
+    time = fields.String(required=True, metadata={"description": "when it was read (not signed)"})
+    signature = fields.String(required=True, metadata={"description": "Ed25519 over the checkpoint, hex"})
+    public_key = fields.String(required=True)
+    algorithm = fields.String(required=True)
+
+
 class TokenSummarySchema(Schema):
     display_name = fields.String(required=True)
     policies = fields.List(fields.String(), required=True)

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+import math
+import re
+from collections.abc import Callable
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
 from flask import Request, request
 from marshmallow import Schema
 
 from domain.errors import InvalidRequest
+from web.settings import DEFAULT_MAX_REQUEST_SIZE
+
+# Vault's limit on how deeply JSON containers nest (``CustomMaxJSONDepth``).
+MAX_JSON_DEPTH = 500
+JSON_ERROR = "error parsing JSON"
+NUL_ERROR = "NUL characters are not allowed in requests"
+_BODY_KEY = "tokenledger.body"
+_PARAMETERS_KEY = "tokenledger.parameters"
+_READ_SIZE = 64 * 1024
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class RequestTooLarge(Exception):
+    """The body is longer than ``max_request_size``: HTTP 413 with Go's words, as OpenBao answers it
+    (Vault answers 413 too)."""
+
+    def __init__(self) -> None:
+        super().__init__("http: request body too large")
 
 
 def presented_token(request: Request) -> str:
@@ -27,21 +49,77 @@ def body_parameters(request: Request) -> dict[str, Any]:
     """The JSON object in the body (or a form, as Vault also takes); an empty body is no parameters.
 
     Like Vault, a body that looks like JSON is JSON whatever its Content-Type, since curl's ``-d``
-    labels everything as a form.
+    labels everything as a form. Parsed once per request.
     """
-    raw = _raw_body(request)
+    parameters: dict[str, Any] | None = request.environ.get(_PARAMETERS_KEY)
+    if parameters is None:
+        parameters = _parsed(request, received_body(request))
+        request.environ[_PARAMETERS_KEY] = parameters
+    return dict(parameters)
+
+
+def _parsed(request: Request, raw: bytes) -> dict[str, Any]:
     stripped = raw.lstrip()
     if not stripped:
         return {}
-    if request.mimetype == "application/x-www-form-urlencoded" and stripped[:1] not in (b"{", b"["):
-        return dict(parse_qsl(stripped.decode("utf-8", errors="replace")))
+    parameters = _form_parameters(stripped) if _is_form(request, stripped) else _json_object(raw)
+    _check_texts(parameters)
+    return parameters
+
+
+def _is_form(request: Request, stripped: bytes) -> bool:
+    return request.mimetype == "application/x-www-form-urlencoded" and stripped[:1] not in (b"{", b"[")
+
+
+def _form_parameters(body: bytes) -> dict[str, Any]:
+    return dict(parse_qsl(body.decode("utf-8", errors="replace")))
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """Parsed as Go's decoder would: no ``NaN`` or ``Infinity`` (nor a number too large to be
+    finite), and nesting no deeper than Vault allows."""
     try:
-        parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("error parsing JSON") from None
+        parsed = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidRequest(JSON_ERROR) from None
     if not isinstance(parsed, dict):
-        raise InvalidRequest("error parsing JSON")
+        raise InvalidRequest(JSON_ERROR)
     return parsed
+
+
+def _refuse_constant(literal: str) -> float:
+    raise ValueError(f"{literal} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _check_texts(parameters: dict[str, Any]) -> None:
+    """Every key and string, however deep: a lone surrogate (JSON's ``\\ud800``, or its UTF-8 bytes,
+    which ``json.loads`` lets through) cannot be encoded for the store, and a NUL cannot be stored
+    in PostgreSQL text. Walked without recursion."""
+    pending: list[tuple[Any, int]] = [(parameters, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidRequest(JSON_ERROR)
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                pending += [(key, depth), (item, depth + 1)]
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise InvalidRequest(NUL_ERROR)
+    if not text.isascii() and _LONE_SURROGATE.search(text):
+        raise InvalidRequest(JSON_ERROR)
 
 
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
@@ -76,17 +154,95 @@ def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
 def refuse_nul_characters() -> None:
     """A NUL character anywhere in a request is refused up front: PostgreSQL cannot store one in
     text, and no name, path or value Vault takes has any use for it."""
-    raw = _raw_body(request)
+    raw = received_body(request)
     query = request.environ.get("QUERY_STRING", "")
     maybe_in_query = "%00" in query or "\x00" in query  # parse the query only where it may hold one
     in_url = "\x00" in request.path or (
         maybe_in_query and any("\x00" in value for value in request.args.values()))
-    if in_url or b"\x00" in raw or b"\\u0000" in raw:
-        raise InvalidRequest("NUL characters are not allowed in requests")
+    if in_url or b"\x00" in raw or b"\\u0000" in raw or _nul_in_form(request, raw):
+        raise InvalidRequest(NUL_ERROR)
 
 
-def _raw_body(request: Request) -> bytes:
-    """The body as sent, read once; without a length or chunks a request has none (RFC 9112,
-    6.3), and nothing is read."""
-    chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    return request.get_data(cache=True) if chunked or request.content_length else b""
+def _nul_in_form(request: Request, raw: bytes) -> bool:
+    """A form's ``%00`` is a NUL only once decoded (``%2500`` is none)."""
+    stripped = raw.lstrip()
+    if b"%00" not in raw or not _is_form(request, stripped):
+        return False
+    return any("\x00" in text for pair in _form_parameters(stripped).items() for text in pair)
+
+
+def body_reader(max_request_size: int, *, parse_updates: bool = False) -> Callable[[], None]:
+    """A ``before_request`` hook that reads the body once, at most ``max_request_size`` bytes.
+    With ``parse_updates``, a POST or PUT body is also parsed, before routing and authentication,
+    as Vault parses it: a malformed body is a 400 whether or not the endpoint takes parameters."""
+    limit = body_limit(max_request_size)
+
+    def read_body() -> None:
+        received_body(request, limit)
+        if parse_updates and request.method in ("POST", "PUT"):
+            body_parameters(request)
+
+    return read_body
+
+
+def body_limit(max_request_size: int) -> int | None:
+    """As Vault reads its ``max_request_size``: 0 is the default, a negative size no limit."""
+    return None if max_request_size < 0 else (max_request_size or DEFAULT_MAX_REQUEST_SIZE)
+
+
+def received_body(request: Request, limit: int | None = DEFAULT_MAX_REQUEST_SIZE) -> bytes:
+    """The body as sent, read once (by the first caller, with its limit) straight from the WSGI
+    input, so that neither Flask's settings nor the server decide how much is read. Later readers,
+    werkzeug's ``request.form`` too, get the same bytes."""
+    environ = request.environ
+    body: bytes | None = environ.get(_BODY_KEY)
+    if body is None:
+        body = _read_body(environ, limit)
+        environ.update({_BODY_KEY: body, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+    return body
+
+
+def _read_body(environ: dict[str, Any], limit: int | None) -> bytes:
+    """Without a length or chunks a request has none (RFC 9112, 6.3), and nothing is read; a
+    declared length over the limit is refused before reading any of it. A chunked body is read
+    only from a server that says it ends the stream (``wsgi.input_terminated``), as werkzeug does."""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        if not environ.get("wsgi.input_terminated"):
+            return b""
+        body = _read(environ["wsgi.input"], None if limit is None else limit + 1)
+    else:
+        length = _declared_length(environ)
+        if not length:
+            return b""
+        if limit is not None and length > limit:
+            raise RequestTooLarge()
+        body = _read(environ["wsgi.input"], length)
+        if len(body) < length:
+            raise InvalidRequest("error reading data")  # the client went away mid-body
+    if limit is not None and len(body) > limit:
+        raise RequestTooLarge()
+    return body
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    text = environ.get("CONTENT_LENGTH", "").strip()
+    if text and not text.isdigit():
+        raise InvalidRequest("invalid Content-Length")
+    return int(text or 0)
+
+
+def _read(stream: IO[bytes], wanted: int | None) -> bytes:
+    """Up to ``wanted`` bytes (all, if None). Whatever the server raises while it reads (gunicorn's
+    errors for a bad chunk size are no ``OSError``) is the client's malformed body: a 400."""
+    parts: list[bytes] = []
+    received = 0
+    try:
+        while wanted is None or received < wanted:
+            part = stream.read(_READ_SIZE if wanted is None else min(_READ_SIZE, wanted - received))
+            if not part:
+                break
+            parts.append(part)
+            received += len(part)
+    except Exception:
+        raise InvalidRequest("error reading data") from None
+    return b"".join(parts)

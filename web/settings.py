@@ -17,6 +17,7 @@ from domain.leases import TtlLimits
 DEFAULT_STORE = "tokenledger.db"
 DEFAULT_DEV_STORE = "tokenledger-dev.db"
 DEFAULT_LISTEN = "127.0.0.1:8200"
+DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024  # Vault's default ``max_request_size``
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 CIPHER_KEY_VARIABLE = "TOKENLEDGER_CIPHER_KEY"
 CIPHER_KEY_BYTES = 32
@@ -47,6 +48,8 @@ class Settings:
     expiry_sweep_seconds: float = 1.0
     index_wait_seconds: float = 2.0
     cipher_key: str | None = field(default=None, repr=False)
+    # Bytes of a request body, as Vault's ``max_request_size``: 0 is the default, negative no limit.
+    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
 
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
@@ -65,6 +68,7 @@ class Settings:
             expiry_sweep_seconds=_seconds(env, "TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"),
             index_wait_seconds=_seconds(env, "TOKENLEDGER_INDEX_WAIT_SECONDS", "2"),
             cipher_key=env.get(CIPHER_KEY_VARIABLE, "").strip() or None,
+            max_request_size=_whole_number(env, "TOKENLEDGER_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -149,6 +153,13 @@ def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
     if value < 0:
         raise SettingsError(f"{name} may not be negative")
     return value
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:

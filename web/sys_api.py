@@ -17,10 +17,11 @@ from domain.token_view import TokenView
 from web.access import Gate, is_list_request, paged_keys
 from web.audit_api import HistoryEndpoints, as_of
 from web.bootstrap import Runtime
+from web.chain_api import ChainEndpoints
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.fields import NameList, RequestSchema
-from web.request_input import load
+from web.request_input import body_reader, load
 
 Handler = Callable[..., Response]
 WRITE = ["POST", "PUT"]
@@ -49,10 +50,12 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
     blueprint = Blueprint("vault_sys", __name__)
     register_error_handlers(blueprint)
+    blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
-    for rule, handler, methods in [*endpoints.routes(), *history.routes()]:
+    chain = ChainEndpoints(runtime.ledger.recorder, runtime.index, runtime.clock)  # type: ignore[arg-type]
+    for rule, handler, methods in [*endpoints.routes(), *history.routes(), *chain.routes()]:
         stored_name = normalize_policy_name if rule in POLICY_NAME_RULES else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),
                                methods=methods, endpoint=f"{handler.__name__}{rule}")

@@ -22,7 +22,7 @@ from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
 from web.namespace import addresses_a_site
-from web.request_input import body_parameters, load, uses_aliases
+from web.request_input import body_parameters, body_reader, load, uses_aliases
 from web.role_api import RoleEndpoints
 
 UPDATE = ["POST", "PUT"]
@@ -40,6 +40,7 @@ def create_token_blueprint(runtime: Runtime) -> Blueprint:
     blueprint = Blueprint("vault_token_auth", __name__)
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
+    blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     token_endpoints = TokenEndpoints(runtime.service, runtime.clock, runtime.tidy, runtime.audit)
     role_endpoints = RoleEndpoints(runtime.roles, runtime.audit)

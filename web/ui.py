@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from flask import (Blueprint, Flask, flash, make_response, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, Flask, current_app, flash, make_response, redirect, render_template,
+                   request, session, url_for)
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from domain.audit import DEFAULT_PAGE
 from domain.caller import Caller
+from domain.clock import from_epoch_us, to_epoch_us
 from domain.errors import InvalidRequest, PermissionDenied
 from domain.namespaces import parse_namespace
 from domain.token_service import POLICY_DENIED, Access
 from projections.audit_tree import AuditTree
+from projections.ui_logouts import SessionLogouts
 from web.bootstrap import HMAC_KEY_NAME, Runtime
 from web.fields import count_parameter
 from web.schemas import go_time
-from web.ui_session import ACCESSOR, NAMESPACE, SEALED, CookieOnlySessionInterface, TokenSeal, flask_secret
+from web.ui_session import (ACCESSOR, LOGIN_US, NAMESPACE, SEALED, SESSION_ID, CookieOnlySessionInterface,
+                             TokenSeal, cross_site_refusal, flask_secret, new_session_id)
 from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
 
 HISTORY_PATH = "sys/ledger/history/accessor"
@@ -36,6 +40,8 @@ BAD_TOKEN = ("Permission denied: this token is unknown, expired, revoked or used
 NOT_AUDITOR = ("This token may not read the audit: its policies must grant read with sudo on "
                "sys/ledger/history/* (as root does){where}.")
 SESSION_ENDED = "Your session's token is no longer valid: log in again."
+CROSS_SITE = ("This form was not sent from the audit page itself ({why}), so it is refused: "
+              "open the audit page at {home} and send it from there.")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -61,6 +67,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
     store_key = runtime.index.ensure_key(HMAC_KEY_NAME)  # the page's keys derive from it
     seal = TokenSeal(store_key)
     tree = AuditTree(runtime.index)
+    logouts = SessionLogouts(runtime.index)
 
     @blueprint.record_once
     def configure_sessions(state: BlueprintSetupState) -> None:
@@ -73,6 +80,18 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         if app.config.get("SESSION_COOKIE_SAMESITE") is None:
             app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
 
+    @blueprint.before_request
+    def refuse_cross_site() -> Response | None:
+        """Login CSRF and its kind: every state-changing request must come from the page itself."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        why = cross_site_refusal(request)
+        if why is None:
+            return None
+        home = request.host_url.rstrip("/") + url_for("audit_ui.index")
+        return make_response(render_template("ui/message.html", namespace="", me="", title="Refused",
+                                             message=CROSS_SITE.format(why=why, home=home)), 403)
+
     @blueprint.after_request
     def harden(response: Response) -> Response:
         for name, value in _SECURITY_HEADERS.items():
@@ -84,7 +103,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         """The session's caller, allowed to read ``path`` with sudo in ``namespace``; the use of
         a limited token is settled afterwards, as the API does."""
         token = seal.open(session.get(SEALED))
-        if token is None:
+        if token is None or not session_is_live():
             raise _LoginNeeded()
         try:
             caller = runtime.service.authenticate(token, request.remote_addr or "",
@@ -99,6 +118,17 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             yield caller
         finally:
             runtime.service.settle(caller)
+
+    def session_ends() -> datetime | None:
+        """When this session ends (its login plus the session lifetime), None if it has no id."""
+        login_us = session.get(LOGIN_US)
+        if not isinstance(session.get(SESSION_ID), str) or not isinstance(login_us, int):
+            return None
+        return from_epoch_us(login_us) + current_app.permanent_session_lifetime
+
+    def session_is_live() -> bool:
+        ends = session_ends()
+        return ends is not None and runtime.clock.now() < ends and not logouts.ended(session[SESSION_ID])
 
     def page_namespace() -> str:
         if "namespace" in request.args:
@@ -173,12 +203,17 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             runtime.service.settle(caller)
         session.clear()
         session[SEALED] = seal.seal(token)
+        session[SESSION_ID] = new_session_id()
+        session[LOGIN_US] = to_epoch_us(runtime.clock.now())
         session[ACCESSOR] = caller.view.accessor
         session[NAMESPACE] = namespace
         return redirect(next_page or url_for("audit_ui.index"))
 
     @blueprint.post("/logout")
     def log_out() -> Response:
+        ends = session_ends()
+        if ends is not None:  # every copy of the cookie is refused from now on
+            logouts.record(session[SESSION_ID], until=ends, now=runtime.clock.now())
         session.clear()
         flash("Logged out.")
         return redirect(url_for("audit_ui.login"))

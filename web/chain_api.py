@@ -1,0 +1,43 @@
+"""``GET sys/ledger/head``: a signed checkpoint of the hash chain's head, for operators to record
+outside the store and check later with ``tokenledger ledger verify --expect-head`` (sudo)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response
+
+from domain.caller import Caller
+from domain.clock import Clock
+from domain.errors import PermissionDenied
+from domain.token_service import POLICY_DENIED
+from projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
+from projections.hash_chain import ChainedRecorder
+from projections.index_store import IndexStore
+from web.envelope import error_response, vault_response
+from web.schemas import go_time
+
+Handler = Callable[..., Response]
+
+
+class ChainEndpoints:
+    def __init__(self, recorder: ChainedRecorder, index: IndexStore, clock: Clock) -> None:
+        self._recorder = recorder
+        self._key = index.ensure_key(CHECKPOINT_KEY_NAME)
+        self._clock = clock
+
+    def routes(self) -> list[tuple[str, Handler, list[str]]]:
+        return [("/ledger/head", self.ledger_head, ["GET"])]
+
+    def ledger_head(self, caller: Caller) -> Response:
+        """One chain for the whole store: only the root namespace may see its head."""
+        if not caller.is_sudo or caller.namespace:
+            raise PermissionDenied(POLICY_DENIED)
+        checkpoint = head_checkpoint(self._recorder)
+        if checkpoint is None:  # opening the ledger records the chain's genesis: it was removed since
+            return error_response(500, "the hash chain has no link, not even its genesis: "
+                                       "run `tokenledger ledger verify`")
+        return vault_response(data={
+            "position": checkpoint.position, "hash": checkpoint.hash.hex(), "checkpoint": str(checkpoint),
+            "time": go_time(self._clock.now()), "signature": sign(self._key, checkpoint).hex(),
+            "public_key": public_key(self._key).hex(), "algorithm": "ed25519"})
