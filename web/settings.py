@@ -33,6 +33,23 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class HttpTimeouts:
+    """Seconds, with the defaults of Vault's TCP listener (``http_read_header_timeout`` 10s,
+    ``http_read_timeout`` 30s, ``http_idle_timeout`` 5m). ``read_header`` runs from the accept or
+    from a request's first byte, ``read`` from there to the body's last byte, ``idle`` between
+    requests on a kept-alive connection. 0 turns a timeout off; an idle timeout of 0 takes the
+    read timeout, or else the read-header one, as Vault's does."""
+
+    read_header: float = 10.0
+    read: float = 30.0
+    idle: float = 300.0
+
+    @property
+    def effective_idle(self) -> float:
+        return self.idle or self.read or self.read_header
+
+
+@dataclass(frozen=True)
 class Settings:
     """``store`` is a SQLite file path or a ``postgresql://`` URL.
 
@@ -47,6 +64,7 @@ class Settings:
     expiry_sweep_seconds: float = 1.0
     index_wait_seconds: float = 2.0
     cipher_key: str | None = field(default=None, repr=False)
+    http_timeouts: HttpTimeouts = HttpTimeouts()
 
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
@@ -65,6 +83,11 @@ class Settings:
             expiry_sweep_seconds=_seconds(env, "TOKENLEDGER_EXPIRY_SWEEP_SECONDS", "1"),
             index_wait_seconds=_seconds(env, "TOKENLEDGER_INDEX_WAIT_SECONDS", "2"),
             cipher_key=env.get(CIPHER_KEY_VARIABLE, "").strip() or None,
+            http_timeouts=HttpTimeouts(
+                read_header=_timeout(env, "TOKENLEDGER_HTTP_READ_HEADER_TIMEOUT", "10s"),
+                read=_timeout(env, "TOKENLEDGER_HTTP_READ_TIMEOUT", "30s"),
+                idle=_timeout(env, "TOKENLEDGER_HTTP_IDLE_TIMEOUT", "5m"),
+            ),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -149,6 +172,17 @@ def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
     if value < 0:
         raise SettingsError(f"{name} may not be negative")
     return value
+
+
+def _timeout(env: Mapping[str, str], name: str, default: str) -> float:
+    """Vault's duration syntax (``10s``, ``5m``, or whole seconds); 0 means no timeout."""
+    try:
+        seconds = parse_duration(env.get(name, default))
+    except DurationError as error:
+        raise SettingsError(f"{name}: {error}") from None
+    if seconds < 0:
+        raise SettingsError(f"{name} may not be negative")
+    return float(seconds)
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:
