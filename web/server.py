@@ -20,7 +20,7 @@ from web.expiry import ExpirySweeper
 from web.json_logging import configure_json_logging
 from web.metrics import MULTIPROCESS_DIR
 from web.settings import HttpTimeouts, Settings
-from web.whole_request import WholeRequestFirst, WsgiApp, asgi_app
+from web.whole_request import DEFAULT_MAX_REQUEST_SIZE, WholeRequestFirst, WsgiApp, asgi_app
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> WholeRequestFirst:
-        return asgi_app(self.load_wsgi_app(), self._threads)
+        # The body bound becomes Settings.max_request_size where that setting exists.
+        return asgi_app(self.load_wsgi_app(), self._threads, max_request_size=DEFAULT_MAX_REQUEST_SIZE)
 
     def load_wsgi_app(self) -> WsgiApp:
         raise NotImplementedError
