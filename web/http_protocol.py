@@ -112,6 +112,10 @@ class TimedHttpProtocol(HttpToolsProtocol):
         else:
             self._refuse(408, "request body not received in time")
 
+    def send_400_response(self, msg: str) -> None:
+        """What the parser refuses gets Vault's error shape too."""
+        self._refuse(400, "malformed HTTP request")
+
     def _refuse(self, status: int, message: str) -> None:
         body = json.dumps({"errors": [message]}).encode()
         head = b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body)

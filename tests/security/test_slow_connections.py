@@ -14,6 +14,7 @@ import requests
 from tests.conftest import ROOT_TOKEN
 from tests.security.slow_clients import SlowClients
 from tests.servers import Server, running
+from web.settings import Settings, SettingsError
 
 SHORT_TIMEOUTS = {
     "TOKENLEDGER_HTTP_READ_HEADER_TIMEOUT": "2s",
@@ -133,3 +134,19 @@ def test_a_list_request_split_across_reads_is_served_as_a_list(server: Server) -
         answer = _read_to_end(connection)
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
     assert b'"keys":' in answer
+
+
+def test_a_request_the_http_parser_refuses_is_answered_in_vaults_error_shape(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(b"POST /v1/auth/token/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        answer = _read_to_end(connection)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert answer.endswith(b'{"errors": ["malformed HTTP request"]}'), answer[:300]
+
+
+def test_the_timeouts_default_to_those_of_vaults_listener() -> None:
+    timeouts = Settings.from_env({}).http_timeouts
+    assert (timeouts.read_header, timeouts.read, timeouts.idle) == (10, 30, 300)
+    assert Settings.from_env({"TOKENLEDGER_HTTP_IDLE_TIMEOUT": "0"}).http_timeouts.effective_idle == 30
+    with pytest.raises(SettingsError):
+        Settings.from_env({"TOKENLEDGER_HTTP_READ_TIMEOUT": "soon"})
