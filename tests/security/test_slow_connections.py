@@ -42,6 +42,7 @@ def lookup_self(server: Server, token: str = ROOT_TOKEN, **headers: str) -> requ
 
 
 def test_a_normal_request_is_answered_promptly_among_idle_and_slow_connections(server: Server) -> None:
+    assert lookup_self(server).status_code == 200  # the worker has served a request before the clock runs
     with SlowClients(server.port, idle=IDLE, slow=SLOW) as clients:
         time.sleep(0.5)  # every slow client has sent a few more bytes by now
         started = time.monotonic()
