@@ -223,9 +223,8 @@ def _http_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
 def hello_server() -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--worker-class", "gthread",
-         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--chdir", str(REPO / "scripts"),
-         "hello_app:app"],
+        [sys.executable, str(REPO / "scripts" / "hello_app.py"), "--workers", "2", "--threads", "4",
+         "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     server = Server(process=process, port=port)

@@ -19,7 +19,8 @@ from web.bootstrap import bootstrap
 from web.expiry import ExpirySweeper
 from web.json_logging import configure_json_logging
 from web.metrics import MULTIPROCESS_DIR
-from web.settings import Settings
+from web.settings import HttpTimeouts, Settings
+from web.whole_request import WholeRequestFirst, WsgiApp, asgi_app
 
 log = logging.getLogger(__name__)
 
@@ -54,34 +55,49 @@ def remove_store(store: str) -> None:
         Path(store + suffix).unlink(missing_ok=True)
 
 
-class LedgerServer(BaseApplication):  # type: ignore[misc]
+class HttpServer(BaseApplication):  # type: ignore[misc]
+    """A WSGI app served by gunicorn's master and ``workers`` processes of ``web.http_worker``:
+    requests are read whole in an event loop, then run on one of ``threads`` threads."""
+
     def __init__(self, settings: Settings, bind: str, workers: int, threads: int) -> None:
         # Before any worker starts (and so before prometheus_client is imported anywhere): the
         # workers count into files here and any of them sums them all at a scrape.
         os.environ.setdefault(MULTIPROCESS_DIR, tempfile.mkdtemp(prefix="tokenledger-metrics-"))
         self._settings = settings
+        self._threads = threads
         self._options = {
             "bind": bind,
             "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "web.http_worker.LedgerWorker",
             "accesslog": None,  # legacy paths carry tokens (lookup/<token>): never log URLs
             "graceful_timeout": 10,
             "control_socket_disable": True,  # one shared socket path would clash between servers
         }
         super().__init__()
 
+    @property
+    def http_timeouts(self) -> HttpTimeouts:
+        return self._settings.http_timeouts
+
     def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> WholeRequestFirst:
+        return asgi_app(self.load_wsgi_app(), self._threads, self._settings.max_request_size)
+
+    def load_wsgi_app(self) -> WsgiApp:
+        raise NotImplementedError
+
+    def init(self, parser: Any, opts: Any, args: Any) -> None:
+        return None
+
+
+class LedgerServer(HttpServer):
+    def load_wsgi_app(self) -> WsgiApp:
         configure_json_logging()
         app = _create_app_riding_out_outages(self._settings)
         runtime = runtime_of(app)
         if self._settings.expiry_sweep_seconds > 0:
             ExpirySweeper(runtime.service, self._settings.expiry_sweep_seconds).start()
-        return app
-
-    def init(self, parser: Any, opts: Any, args: Any) -> None:
-        return None
+        return app  # type: ignore[return-value]

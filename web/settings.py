@@ -34,6 +34,23 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class HttpTimeouts:
+    """Seconds, with the defaults of Vault's TCP listener (``http_read_header_timeout`` 10s,
+    ``http_read_timeout`` 30s, ``http_idle_timeout`` 5m). ``read_header`` runs from the accept or
+    from a request's first byte, ``read`` from there to the body's last byte, ``idle`` between
+    requests on a kept-alive connection. 0 turns a timeout off; an idle timeout of 0 takes the
+    read timeout, or else the read-header one, as Vault's does."""
+
+    read_header: float = 10.0
+    read: float = 30.0
+    idle: float = 300.0
+
+    @property
+    def effective_idle(self) -> float:
+        return self.idle or self.read or self.read_header
+
+
+@dataclass(frozen=True)
 class Settings:
     """``store`` is a SQLite file path or a ``postgresql://`` URL.
 
@@ -50,6 +67,7 @@ class Settings:
     cipher_key: str | None = field(default=None, repr=False)
     # Bytes of a request body, as Vault's ``max_request_size``: 0 is the default, negative no limit.
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
+    http_timeouts: HttpTimeouts = HttpTimeouts()
 
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
@@ -69,6 +87,11 @@ class Settings:
             index_wait_seconds=_seconds(env, "TOKENLEDGER_INDEX_WAIT_SECONDS", "2"),
             cipher_key=env.get(CIPHER_KEY_VARIABLE, "").strip() or None,
             max_request_size=_whole_number(env, "TOKENLEDGER_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
+            http_timeouts=HttpTimeouts(
+                read_header=_timeout(env, "TOKENLEDGER_HTTP_READ_HEADER_TIMEOUT", "10s"),
+                read=_timeout(env, "TOKENLEDGER_HTTP_READ_TIMEOUT", "30s"),
+                idle=_timeout(env, "TOKENLEDGER_HTTP_IDLE_TIMEOUT", "5m"),
+            ),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -160,6 +183,15 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
         return int(env.get(name, default))
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
+def _timeout(env: Mapping[str, str], name: str, default: str) -> float:
+    """Vault's duration syntax (``10s``, ``5m``, or whole seconds); 0 means no timeout."""
+    try:
+        seconds = parse_duration(env.get(name, default))
+    except DurationError as error:
+        raise SettingsError(f"{name}: {error}") from None
+    if seconds < 0:
+        raise SettingsError(f"{name} may not be negative")
+    return float(seconds)
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:
