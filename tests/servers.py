@@ -98,3 +98,12 @@ def running(*arguments: str, env: dict[str, str] | None = None) -> Iterator[Serv
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def dev_server(root_token: str, store: Path) -> Iterator[Server]:
+    """``tokenledger server --dev`` with this root token, on a free port and its own store file."""
+    port = free_port()
+    with running("--dev", "--dev-root-token-id", root_token,
+                 "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store)) as server:
+        yield server

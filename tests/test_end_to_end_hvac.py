@@ -8,7 +8,7 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from tests.servers import free_port, start_server
+from tests.servers import dev_server
 from tests.vault_http import CREATES_TOKENS
 
 ROOT = "e2e-root-token"
@@ -16,16 +16,11 @@ ROOT = "e2e-root-token"
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    store = tmp_path_factory.mktemp("e2e") / "ledger.db"
-    server = start_server("--dev", "--dev-root-token-id", ROOT,
-                          "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store))
-    try:
+    with dev_server(ROOT, tmp_path_factory.mktemp("e2e") / "ledger.db") as server:
         yield server.url
-    finally:
-        output = server.stop()
-        assert f"Root Token: {ROOT}" in output
-        assert f"Listening on: http://127.0.0.1:{port}" in output
+    output = server.output()
+    assert f"Root Token: {ROOT}" in output
+    assert f"Listening on: {server.url}" in output
 
 
 @pytest.fixture

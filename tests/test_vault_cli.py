@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.servers import REPO, free_port, start_server
+from tests.servers import REPO, dev_server, free_port
 from web.cli import main
 
 ROOT = "vault-cli-root-token"
@@ -58,14 +58,8 @@ Run = Callable[..., Result]
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    store = tmp_path_factory.mktemp("vault-cli") / "ledger.db"
-    server = start_server("--dev", "--dev-root-token-id", ROOT,
-                          "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store))
-    try:
+    with dev_server(ROOT, tmp_path_factory.mktemp("vault-cli") / "ledger.db") as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture

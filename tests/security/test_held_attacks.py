@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN, event_count
-from tests.servers import Server, free_port, start_server
+from tests.servers import Server, dev_server
 from tests.test_secrets_never_stored import store_bytes
 from tests.vault_http import call, create, issue, write_policy
 from web.app import runtime_of
@@ -349,14 +349,8 @@ ROOT = "held-attacks-root-token"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    port = free_port()
-    store = tmp_path_factory.mktemp("held") / "ledger.db"
-    started = start_server("--dev", "--dev-root-token-id", ROOT,
-                           "--dev-listen-address", f"127.0.0.1:{port}", "--store", str(store))
-    try:
+    with dev_server(ROOT, tmp_path_factory.mktemp("held") / "ledger.db") as started:
         yield started
-    finally:
-        started.stop()
 
 
 def test_a_real_server_trusts_the_socket_address_not_forwarded_headers(server: Server) -> None:
