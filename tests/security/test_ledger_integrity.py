@@ -141,6 +141,12 @@ def test_a_store_chained_before_genesis_records_gets_its_genesis_at_0(
 # -- finding 8: a log cut short -------------------------------------------------------------------
 
 
+def cut_off(runtime: Runtime, position: int) -> None:
+    """Remove the event at ``position`` and its chain link, as truncating the log would."""
+    tamper(runtime, "DELETE FROM {events} WHERE {id} = ?", position)
+    tamper(runtime, "DELETE FROM {chain} WHERE position = ?", position)
+
+
 def test_a_log_cut_short_passes_verify_but_not_against_its_recorded_head(
     runtime: Runtime, root: Caller, capsys: Capture
 ) -> None:
@@ -152,8 +158,7 @@ def test_a_log_cut_short_passes_verify_but_not_against_its_recorded_head(
     last = positions(runtime)[-1]
 
     for position in positions(runtime)[-3:]:
-        tamper(runtime, "DELETE FROM {events} WHERE {id} = ?", position)
-        tamper(runtime, "DELETE FROM {chain} WHERE position = ?", position)
+        cut_off(runtime, position)
 
     assert ledger(capsys, "verify", "--store", store)[0] == 0  # what is left is a valid chain
     code, lines, _ = ledger(capsys, "verify", "--store", store, "--expect-head", head)
@@ -173,8 +178,7 @@ def test_a_log_cut_short_then_written_on_fails_against_its_recorded_head(capsys:
             a_few_tokens(runtime, root)
             head, _ = recorded_head(capsys, store)
             position = positions(runtime)[-1]
-            tamper(runtime, "DELETE FROM {events} WHERE {id} = ?", position)
-            tamper(runtime, "DELETE FROM {chain} WHERE position = ?", position)
+            cut_off(runtime, position)
             create(runtime, root)
 
             assert ledger(capsys, "verify", "--store", store)[0] == 0
