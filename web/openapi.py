@@ -69,7 +69,7 @@ from web.openapi_schemas import (
 )
 from web.role_api import RoleWriteSchema
 from web.sys_api import CapabilitiesSchema, PolicyBodySchema
-from web.token_api import _unsupported
+from web.unrouted import is_unrouted
 
 SPEC_PATH = "/v1/sys/internal/specs/openapi"
 OPENAPI_VERSION = "3.0.3"
@@ -136,7 +136,7 @@ def documented_routes(app: Flask) -> list[tuple[str, str, frozenset[str]]]:
     catch-all, and Flask's automatic HEAD and OPTIONS."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or app.view_functions.get(rule.endpoint) is _unsupported:
+        if rule.endpoint == "static" or is_unrouted(rule.endpoint):
             continue
         found.append((rule.rule, rule.endpoint, frozenset(rule.methods or ()) - AUTOMATIC_METHODS))
     return found

@@ -22,6 +22,7 @@ from web.envelope import error_response, no_content, vault_response
 from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.fields import NameList, RequestSchema
 from web.request_input import body_reader, load
+from web.unrouted import add_unrouted_paths
 
 Handler = Callable[..., Response]
 WRITE = ["POST", "PUT"]
@@ -59,6 +60,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
         stored_name = normalize_policy_name if rule in POLICY_NAME_RULES else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),
                                methods=methods, endpoint=f"{handler.__name__}{rule}")
+    add_unrouted_paths(blueprint, gate, "sys")
     return blueprint
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from flask import Blueprint, Response, request
 
 from domain.caller import Caller
 from domain.clock import Clock
@@ -20,10 +19,11 @@ from web.access import Gate, is_list_request, list_limit
 from web.audit_api import as_of, token_as_of_data, token_page
 from web.bootstrap import Runtime
 from web.envelope import error_response, no_content, vault_response
-from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, register_error_handlers
+from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from web.namespace import addresses_a_site
 from web.request_input import body_parameters, body_reader, load, uses_aliases
 from web.role_api import RoleEndpoints
+from web.unrouted import add_unrouted_paths
 
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]
@@ -48,29 +48,14 @@ def create_token_blueprint(runtime: Runtime) -> Blueprint:
         exists = role_endpoints.exists if rule.startswith("/roles/") else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "auth/token", rule, exists),
                                methods=methods, endpoint=f"{handler.__name__}{rule}")
-    blueprint.add_url_rule("/<path:unknown>", view_func=_unsupported, methods=_ANY_METHOD)
+    add_unrouted_paths(blueprint, gate, "auth/token")
     return blueprint
-
-
-_ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "LIST", "PATCH", "HEAD", "OPTIONS"]
 
 
 def _refuse_response_wrapping() -> None:
     """Ignoring ``X-Vault-Wrap-TTL`` would hand out a bare token where a wrapped one was asked for."""
     if request.headers.get("X-Vault-Wrap-TTL"):
         raise InvalidRequest("response wrapping is not supported by this server")
-
-
-def _unsupported(unknown: str) -> Response:
-    adapter = current_app.url_map.bind("")
-    for method in ("GET", "POST", "LIST"):
-        try:
-            endpoint, _ = adapter.match(request.path, method=method)
-        except (NotFound, MethodNotAllowed):
-            continue
-        if not endpoint.endswith("_unsupported"):
-            return error_response(405, UNSUPPORTED_OPERATION)
-    return error_response(404, UNSUPPORTED_PATH)
 
 
 class TokenEndpoints:

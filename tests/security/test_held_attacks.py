@@ -71,11 +71,11 @@ def privileged_role(client: FlaskClient) -> str:
     ("create/%E2%84%AAriv", 400, ["unknown role \u212ariv"]),  # the Kelvin sign is not a 'k'
     ("x/../create/priv", 404, UNSUPPORTED_PATH),  # dot segments are not resolved
     ("x/%2e%2e/create/priv", 404, UNSUPPORTED_PATH),
-    ("./create/priv", 404, UNSUPPORTED_PATH),
+    ("./create/priv", 403, DENIED),  # unknown paths meet the policies first, as in Vault
     ("create/./priv", 404, UNSUPPORTED_PATH),
     ("create//priv", 404, UNSUPPORTED_PATH),
-    ("CREATE/priv", 404, UNSUPPORTED_PATH),
-    ("create/priv/", 404, UNSUPPORTED_PATH),
+    ("CREATE/priv", 403, DENIED),
+    ("create/priv/", 400, ["cannot write to a path ending in '/'"]),
 ])
 def test_no_spelling_of_a_denied_role_path_creates_a_token(
     client: FlaskClient, app: Flask, privileged_role: str, path: str, status: int, message: list[str]
