@@ -6,28 +6,19 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN
-from web.app import create_app, runtime_of
-from web.settings import Settings
 
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "LIST", "OPTIONS"}
 OTHER_METHOD, UNMATCHED_ROUTE = "other", "unmatched"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(Settings(store=str(tmp_path / "ledger.db"), index_wait_seconds=0.2))
-    runtime_of(app).service.initialise(ROOT_TOKEN)
-    yield app
-    runtime_of(app).close()
+pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
 
 def _series(client: FlaskClient) -> set[str]:

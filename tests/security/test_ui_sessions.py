@@ -4,9 +4,7 @@ is refused; the cookie is ``Secure`` when the page is served over HTTPS."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -37,17 +35,12 @@ def logged_in(client: FlaskClient) -> bool:
     return response.status_code == 200
 
 
-@pytest.fixture
-def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(Settings(store=str(tmp_path / "ledger.db"), index_wait_seconds=0.2))
-    runtime_of(app).service.initialise(ROOT_TOKEN)
-    yield app
-    runtime_of(app).close()
+SQLITE = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def ui(sqlite_app: Flask) -> FlaskClient:
-    return sqlite_app.test_client()
+def ui(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 # -- logout ends every copy of the session ----------------------------------------------------
@@ -83,17 +76,19 @@ def test_a_logout_on_one_server_ends_the_session_on_every_other(settings: Settin
         runtime_of(other_app).close()
 
 
-def test_a_logout_ends_only_its_own_session(ui: FlaskClient, sqlite_app: Flask) -> None:
-    other = sqlite_app.test_client()
+@SQLITE
+def test_a_logout_ends_only_its_own_session(ui: FlaskClient, app: Flask) -> None:
+    other = app.test_client()
     log_in(ui)
     log_in(other)
     ui.post("/ui/logout")
     assert not logged_in(ui) and logged_in(other)
 
 
-def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskClient, sqlite_app: Flask) -> None:
-    index = runtime_of(sqlite_app).index
-    lifetime = sqlite_app.permanent_session_lifetime
+@SQLITE
+def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskClient, app: Flask) -> None:
+    index = runtime_of(app).index
+    lifetime = app.permanent_session_lifetime
     with freeze_time("2030-01-01T00:00:00Z") as clock:
         log_in(ui)
         ui.post("/ui/logout")
@@ -106,6 +101,7 @@ def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskC
 
 # -- cross-site requests ---------------------------------------------------------------------
 
+@SQLITE
 @pytest.mark.parametrize("headers", [
     {"Origin": EVIL},
     {"Origin": "http://localhost:8200"},  # another port is another origin
@@ -124,6 +120,7 @@ def test_a_login_sent_from_another_site_is_refused(ui: FlaskClient, headers: dic
     assert ui.get_cookie("session") is None and not logged_in(ui)
 
 
+@SQLITE
 @pytest.mark.parametrize("headers", [
     {},  # no browser: nobody tricked into sending it
     {"Origin": "http://localhost"},
@@ -137,6 +134,7 @@ def test_a_login_from_the_page_itself_is_accepted(ui: FlaskClient, headers: dict
     assert response.status_code == 302 and logged_in(ui)
 
 
+@SQLITE
 def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
     log_in(ui)
     response = ui.post("/ui/logout", headers={"Origin": EVIL})
@@ -146,6 +144,7 @@ def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
 
 # -- the Secure flag ---------------------------------------------------------------------------
 
+@SQLITE
 def test_the_cookie_is_secure_over_https(ui: FlaskClient) -> None:
     response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, base_url="https://localhost")
     assert response.status_code == 302
@@ -153,6 +152,7 @@ def test_the_cookie_is_secure_over_https(ui: FlaskClient) -> None:
     assert ui.get("/ui/", base_url="https://localhost").status_code == 200
 
 
+@SQLITE
 def test_the_cookie_is_not_secure_over_http_whatever_a_header_claims(ui: FlaskClient) -> None:
     """A secure cookie would not come back over plain HTTP; no forwarded header is trusted."""
     response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, headers={"X-Forwarded-Proto": "https"})
