@@ -183,22 +183,25 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
         return int(env.get(name, default))
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
+
+
 def _timeout(env: Mapping[str, str], name: str, default: str) -> float:
     """Vault's duration syntax (``10s``, ``5m``, or whole seconds); 0 means no timeout."""
-    try:
-        seconds = parse_duration(env.get(name, default))
-    except DurationError as error:
-        raise SettingsError(f"{name}: {error}") from None
+    seconds = _parsed_duration(env, name, default)
     if seconds < 0:
         raise SettingsError(f"{name} may not be negative")
     return float(seconds)
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> int:
-    try:
-        seconds = parse_duration(env.get(name, default))
-    except DurationError as error:
-        raise SettingsError(f"{name}: {error}") from None
+    seconds = _parsed_duration(env, name, default)
     if seconds <= 0:
         raise SettingsError(f"{name} must be a positive duration")
     return seconds
+
+
+def _parsed_duration(env: Mapping[str, str], name: str, default: str) -> int:
+    try:
+        return parse_duration(env.get(name, default))
+    except DurationError as error:
+        raise SettingsError(f"{name}: {error}") from None
