@@ -22,7 +22,6 @@ from domain.policy_document import (
 from domain.ports import PolicyIndex
 from domain.retry import retry_on_conflict
 
-MAX_ATTEMPTS = 20
 BUSY = "the policy is being written concurrently, try again"
 
 
@@ -45,7 +44,7 @@ class PolicyService:
                 existing.rewrite(text, self._clock.now(), actor)
                 self._ledger.save(existing)
 
-        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=policy_id(namespace, name))
+        retry_on_conflict(attempt, gave_up=BUSY, key=policy_id(namespace, name))
 
     def delete(self, actor: Actor, namespace: str, name: str) -> None:
         name = check_policy_name_deletable(name)
@@ -56,7 +55,7 @@ class PolicyService:
                 existing.delete(self._clock.now(), actor)
                 self._ledger.save(existing)
 
-        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=policy_id(namespace, name))
+        retry_on_conflict(attempt, gave_up=BUSY, key=policy_id(namespace, name))
 
     def read(self, namespace: str, name: str) -> str | None:
         """The policy's text; ``root`` reads as empty, ``default`` as built in until rewritten."""

@@ -16,11 +16,12 @@ from eventsourcing.persistence import RecordConflictError
 from domain.errors import ConcurrentUpdate
 
 T = TypeVar("T")
+ATTEMPTS = 20  # what a write gets, unless it says otherwise (a revocation batch is large: fewer)
 LONGEST_PAUSE = 0.05  # seconds
 _STRIPES = [threading.RLock() for _ in range(64)]
 
 
-def retry_on_conflict(attempt: Callable[[], T], *, attempts: int, gave_up: str,
+def retry_on_conflict(attempt: Callable[[], T], *, gave_up: str, attempts: int = ATTEMPTS,
                       key: Hashable | None = None) -> T:
     """``attempt()``'s result, trying up to ``attempts`` times while its save conflicts (an
     ``IntegrityError`` is one); then ``ConcurrentUpdate(gave_up)``.

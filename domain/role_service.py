@@ -12,7 +12,6 @@ from domain.retry import retry_on_conflict
 from domain.role import Role
 from domain.role_settings import RoleSettings, role_id, role_write_warnings, write_role_settings
 
-MAX_ATTEMPTS = 20
 BUSY = "the role is being written concurrently, try again"
 
 
@@ -40,7 +39,7 @@ class RoleService:
             self._ledger.save(role)
             return warnings
 
-        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=role_id(namespace, name))
+        return retry_on_conflict(attempt, gave_up=BUSY, key=role_id(namespace, name))
 
     def settings(self, namespace: str, name: str) -> RoleSettings | None:
         role = self._load(namespace, name)
@@ -56,7 +55,7 @@ class RoleService:
                 role.delete(self._clock.now(), actor)
                 self._ledger.save(role)
 
-        retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=BUSY, key=role_id(namespace, name))
+        retry_on_conflict(attempt, gave_up=BUSY, key=role_id(namespace, name))
 
     def names(self, namespace: str) -> list[str]:
         return self._index.role_names(namespace)

@@ -29,7 +29,6 @@ from domain.token_secrets import TokenHasher, new_accessor, new_service_token
 from domain.token_view import TokenView
 
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
-MAX_ATTEMPTS = 20
 HEAVY_USE = "the token is in heavy concurrent use, try again"
 EXPIRY_BATCH = 500
 
@@ -156,7 +155,7 @@ class TokenService:
             self._ledger.save(token)
             return token.view()
 
-        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=HEAVY_USE)
+        return retry_on_conflict(attempt, gave_up=HEAVY_USE)
 
     # -- log positions (read-your-writes across processes) ------------------------------
 
@@ -235,8 +234,7 @@ class TokenService:
                 raise RuntimeError("a new token's ID is taken") from error
             return token
 
-        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS,
-                                 gave_up="could not allocate a unique accessor, try again")
+        return retry_on_conflict(attempt, gave_up="could not allocate a unique accessor, try again")
 
     # -- renewal -------------------------------------------------------------------------
 
@@ -273,7 +271,7 @@ class TokenService:
             self._ledger.save(token)
             return Renewal(view=token.view(), lease=lease)
 
-        return retry_on_conflict(attempt, attempts=MAX_ATTEMPTS, gave_up=HEAVY_USE)
+        return retry_on_conflict(attempt, gave_up=HEAVY_USE)
 
     # -- revocation ----------------------------------------------------------------------
 
