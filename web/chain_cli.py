@@ -28,7 +28,7 @@ _UNREADABLE = (sqlite3.Error, psycopg.Error, OSError)
 
 
 class StoreUnavailable(Exception):
-    """The store is missing: nothing to read."""
+    """The store is missing or cannot be read."""
 
 
 def add_commands(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,15 +51,17 @@ def add_commands(actions: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 @contextmanager
 def reading(store: str | None) -> Iterator[ChainReader]:
+    """A read-only reader of the store; any failure to read it, then or while it is read, is a
+    ``StoreUnavailable``."""
     settings = Settings.from_env().with_overrides(store=store)
-    if settings.is_postgres:
-        with postgres_reader(postgres_env(settings.store)) as reader:
-            yield reader
-        return
-    if not Path(settings.store).is_file():
+    if not settings.is_postgres and not Path(settings.store).is_file():
         raise StoreUnavailable(f"no store at {settings.store}")
-    with sqlite_reader(settings.store) as reader:
-        yield reader
+    opened = postgres_reader(postgres_env(settings.store)) if settings.is_postgres else sqlite_reader(settings.store)
+    try:
+        with opened as reader:
+            yield reader
+    except _UNREADABLE as error:
+        raise StoreUnavailable(f"cannot read the store: {error}") from None
 
 
 def _verify(arguments: argparse.Namespace) -> int:
@@ -78,8 +80,6 @@ def _verify(arguments: argparse.Namespace) -> int:
                 check_expected(reader, report, expected)
     except StoreUnavailable as error:
         return _fail(str(error))
-    except _UNREADABLE as error:
-        return _fail(f"cannot read the store: {error}")
     for line in report.lines():
         print(line)
     if expected is not None and report.intact:
@@ -105,8 +105,6 @@ def _head(arguments: argparse.Namespace) -> int:
             checkpoint, key = head_checkpoint(reader), reader.key(CHECKPOINT_KEY_NAME)
     except StoreUnavailable as error:
         return _fail(str(error))
-    except _UNREADABLE as error:
-        return _fail(f"cannot read the store: {error}")
     if checkpoint is None:
         return _fail("the store has no hash chain yet: open it once with this version")
     print(checkpoint)
