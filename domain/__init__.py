@@ -1,4 +1,4 @@
-"""The token ledger's domain: aggregates, events, value objects and the service layer.
+"""The model: the Token, Role and Policy aggregates, their events, value objects and Vault's rules.
 
-Nothing in this package imports Flask or a database driver.
+Nothing in this package imports Flask, a database driver or the application layer.
 """

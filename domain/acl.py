@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain.policies import ROOT
-from domain.policy_document import DENY, PathRule, PolicyDocument
+from tokenledger.domain.policies import ROOT
+from tokenledger.domain.policy_document import DENY, PathRule, PolicyDocument
 
 OPERATIONS = frozenset({"create", "read", "update", "patch", "delete", "list", "recover"})
 LIST = "list"

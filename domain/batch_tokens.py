@@ -19,11 +19,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
-from domain.actor import Actor
-from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
-from domain.issuance import TokenPlan
-from domain.leases import Lease
-from domain.token_view import TokenView
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.leases import Lease
+from tokenledger.domain.token_view import TokenView
 
 BATCH_TOKEN_PREFIX = "hvb."
 _NONCE_BYTES = 12

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.actor import Actor
-from domain.token_view import TokenView
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.token_view import TokenView
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-from domain.errors import InvalidRequest
+from tokenledger.domain.errors import InvalidRequest
 
 _Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 

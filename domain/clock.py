@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from domain.errors import InvalidRequest
+from tokenledger.domain.errors import InvalidRequest
 
 
 class Clock(Protocol):

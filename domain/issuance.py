@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain import leases, policies, role_policies
-from domain.cidrs import cidrs_within, parse_cidrs
-from domain.commands import CreateToken
-from domain.errors import InvalidRequest
-from domain.leases import TtlLimits
-from domain.role_settings import RoleSettings
-from domain.token_view import TokenView
+from tokenledger.domain import leases, policies, role_policies
+from tokenledger.domain.cidrs import cidrs_within, parse_cidrs
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.leases import TtlLimits
+from tokenledger.domain.role_settings import RoleSettings
+from tokenledger.domain.token_view import TokenView
 
 _DISPLAY_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.durations import format_duration
-from domain.errors import InvalidRequest
+from tokenledger.domain.durations import format_duration
+from tokenledger.domain.errors import InvalidRequest
 
 
 @dataclass(frozen=True)

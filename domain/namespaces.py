@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import InvalidRequest
+from tokenledger.domain.errors import InvalidRequest
 
 ROOT_NAMESPACE = ""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")

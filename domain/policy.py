@@ -11,7 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.actor import Actor
+from tokenledger.domain.actor import Actor
 
 
 def policy_id(namespace: str, name: str) -> UUID:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.durations import DurationError, parse_duration
-from domain.errors import InvalidRequest
-from domain.hcl_syntax import GO_TYPE, quoted, Item, List, Literal, Malformed, Node, Object, syntax_tree
-from domain.policies import DEFAULT, NOT_ASSIGNABLE, ROOT
+from tokenledger.domain.durations import DurationError, parse_duration
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.hcl_syntax import GO_TYPE, quoted, Item, List, Literal, Malformed, Node, Object, syntax_tree
+from tokenledger.domain.policies import DEFAULT, NOT_ASSIGNABLE, ROOT
 
 DENY = "deny"
 GRANTABLE = frozenset(

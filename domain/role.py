@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.actor import Actor
-from domain.role_settings import RoleSettings
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.role_settings import RoleSettings
 
 
 class RoleWritten(Aggregate.Event):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from domain import policies
-from domain.errors import InvalidRequest
-from domain.role_settings import RoleSettings
+from tokenledger.domain import policies
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.role_settings import RoleSettings
 
 GLOB = "*"
 

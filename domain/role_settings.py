@@ -27,9 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain import policies
-from domain.cidrs import parse_cidrs
-from domain.errors import InvalidRequest
+from tokenledger.domain import policies
+from tokenledger.domain.cidrs import parse_cidrs
+from tokenledger.domain.errors import InvalidRequest
 
 TOKEN_TYPES = ("service", "batch", "default-service", "default-batch")
 BATCH_TYPES = ("batch", "default-batch")

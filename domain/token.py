@@ -7,12 +7,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import leases
-from domain.actor import Actor
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.issuance import TokenPlan
-from domain.leases import Lease, TtlLimits
-from domain.token_events import (
+from tokenledger.domain import leases
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.leases import Lease, TtlLimits
+from tokenledger.domain.token_events import (
     TokenCreated,
     TokenExpired,
     TokenOrphaned,
@@ -20,7 +20,7 @@ from domain.token_events import (
     TokenRevoked,
     TokenUsed,
 )
-from domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenView
 
 INITIAL_ROOT_PATH = "auth/token/root"
 

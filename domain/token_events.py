@@ -83,7 +83,7 @@ class TokenOrphaned(Aggregate.Event):
 
 
 class TokenState(Protocol):
-    """The attributes the events above mutate (domain.token.Token has them)."""
+    """The attributes the events above mutate (tokenledger.domain.token.Token has them)."""
 
     uses_left: int | None
     ttl: int

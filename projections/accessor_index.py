@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from domain.token_events import TokenCreated, TokenExpired, TokenRevoked
-from projections.writes import IndexProjection, Write, delete, insert
+from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenRevoked
+from tokenledger.projections.writes import IndexProjection, Write, delete, insert
 
 TABLE = "accessor_index"
 

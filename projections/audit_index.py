@@ -6,9 +6,9 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
-from domain.clock import to_epoch_us
-from domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
-from projections.writes import (
+from tokenledger.domain.clock import to_epoch_us
+from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
+from tokenledger.projections.writes import (
     Handler,
     IndexProjection,
     Write,

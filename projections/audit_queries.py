@@ -1,4 +1,4 @@
-"""The audit queries (``domain.ports.AuditIndex``) over the registry and event-time read models."""
+"""The audit queries (``tokenledger.application.ports.AuditIndex``) over the registry and event-time read models."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
-from domain.ports import TokenRecord
-from projections.index_store import IndexStore
+from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
+from tokenledger.application.ports import TokenRecord
+from tokenledger.projections.index_store import IndexStore
 
 # Tokens created by one accessor's token, then by those, and so on: followed by creator, so
 # orphans a token created are found too.

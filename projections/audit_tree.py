@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.clock import to_epoch_us
-from domain.ports import TokenRecord
-from projections.audit_queries import AuditQueries
-from projections.audit_queries import _record as record_of_row
-from projections.index_store import IndexStore
+from tokenledger.domain.clock import to_epoch_us
+from tokenledger.application.ports import TokenRecord
+from tokenledger.projections.audit_queries import AuditQueries
+from tokenledger.projections.audit_queries import _record as record_of_row
+from tokenledger.projections.index_store import IndexStore
 
 _NO_INSTANT_US = 2**62  # later than any recorded time
 

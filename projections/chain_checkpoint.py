@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from projections.hash_chain import GENESIS, ChainedRecorder, ChainReport
+from tokenledger.projections.hash_chain import GENESIS, ChainedRecorder, ChainReport
 
 CHECKPOINT_KEY_NAME = "ledger-checkpoint-ed25519"  # in ledger_keys: the private key's 32 bytes
 _SIGNED_PREFIX = b"tokenledger ledger checkpoint\n"

@@ -19,9 +19,9 @@ import psycopg
 from eventsourcing.persistence import Notification
 from psycopg.rows import dict_row
 
-from projections import hash_chain
-from projections.dialect import POSTGRES, SQLITE, Dialect
-from projections.index_store import KEYS_TABLE, Cursor
+from tokenledger.projections import hash_chain
+from tokenledger.projections.dialect import POSTGRES, SQLITE, Dialect
+from tokenledger.projections.index_store import KEYS_TABLE, Cursor
 
 SQLITE_EVENTS = hash_chain.EventsTable("stored_events", "rowid")  # the library's names for ours
 POSTGRES_EVENTS = hash_chain.EventsTable("tokenledger_events", "notification_id")
@@ -89,7 +89,7 @@ def sqlite_reader(path: str) -> Iterator[ChainReader]:
 
 @contextmanager
 def postgres_reader(env: Mapping[str, str]) -> Iterator[ChainReader]:
-    """A reader of the schema the library's settings ``env`` name (``web.settings.postgres_env``)."""
+    """A reader of the schema the library's settings ``env`` name (``tokenledger.wiring.settings.postgres_env``)."""
     connection = psycopg.connect(
         host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRevoked
-from projections.writes import IndexProjection, Write, delete, insert
+from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRevoked
+from tokenledger.projections.writes import IndexProjection, Write, delete, insert
 
 TABLE = "child_index"
 

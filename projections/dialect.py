@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from projections.writes import Statement
+from tokenledger.projections.writes import Statement
 
 
 # At most; pages are only held as a large transaction touches them. A 100,000-token revoke in

@@ -14,9 +14,12 @@ from typing import Any, TypeVar, Union
 from uuid import UUID
 
 from eventsourcing.domain import AggregateEvent
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
-EVENT_MODULE_PREFIX = "domain."  # event and aggregate classes are only ever looked up there
+import tokenledger.application.eventsourcing_adapter  # noqa: F401 - registers the old topics
+
+# event and aggregate classes are only ever looked up in the model, under its name or its old one
+EVENT_MODULE_PREFIXES = ("tokenledger.domain.", "domain.")
 OWN_FIELDS = frozenset({"originator_id", "originator_version", "timestamp"})
 
 
@@ -34,7 +37,7 @@ class EventClass:
 
 @lru_cache(maxsize=256)
 def event_class_or_error(topic: str) -> EventClass | str:
-    if not topic.startswith(EVENT_MODULE_PREFIX) or ":" not in topic:
+    if not topic.startswith(EVENT_MODULE_PREFIXES) or ":" not in topic:
         return f"unknown event type {topic!r}"
     try:
         cls = resolve_topic(topic)
@@ -69,14 +72,17 @@ def event_state(event_class: EventClass, data: dict[str, Any]) -> dict[str, Any]
     readers = event_class.readers
     state = {field: readers[field](value, f"field {field!r}") for field, value in data.items()}
     topic = state.get("originator_topic")
-    if topic is not None and not isinstance(aggregate_class(topic), type):
-        raise InvalidField(f"field 'originator_topic': unknown aggregate type {topic!r}")
+    if topic is not None:
+        cls = aggregate_class(topic)
+        if not isinstance(cls, type):
+            raise InvalidField(f"field 'originator_topic': unknown aggregate type {topic!r}")
+        state["originator_topic"] = get_topic(cls)  # an old name is written under the current one
     return state
 
 
 @lru_cache(maxsize=64)
 def aggregate_class(topic: str) -> Any:
-    if not topic.startswith(EVENT_MODULE_PREFIX):
+    if not topic.startswith(EVENT_MODULE_PREFIXES):
         return None
     try:
         return resolve_topic(topic)

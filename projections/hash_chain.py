@@ -23,8 +23,8 @@ from typing import Protocol
 
 from eventsourcing.persistence import DatabaseError, Notification, StoredEvent
 
-from projections.dialect import Dialect
-from projections.index_store import Cursor
+from tokenledger.projections.dialect import Dialect
+from tokenledger.projections.index_store import Cursor
 
 TABLE = "ledger_chain"
 GENESIS_TABLE = "ledger_genesis"

@@ -1,5 +1,5 @@
 """The read models in a SQL store: their tables, the writes events imply, and the queries the
-service layer runs (``domain.ports.TokenIndex``). The same code serves SQLite and PostgreSQL."""
+service layer runs (``tokenledger.application.ports.TokenIndex``). The same code serves SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
-from domain.token_view import TokenView
-from projections import registry, ui_logouts
-from projections.dialect import Dialect
-from projections.policy_cache import PolicyTextCache
-from projections.writes import Params, Statement
+from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
+from tokenledger.domain.token_view import TokenView
+from tokenledger.projections import registry, ui_logouts
+from tokenledger.projections.dialect import Dialect
+from tokenledger.projections.policy_cache import PolicyTextCache
+from tokenledger.projections.writes import Params, Statement
 
 POSITION_TABLE = "projection_position"
 KEYS_TABLE = "ledger_keys"

@@ -10,7 +10,7 @@ The file (UTF-8, one JSON object a line, ASCII-only as written) has two kinds of
 * **Event lines**, in log order::
 
     {"position": 17, "aggregate_id": "8c4f...-...", "version": 3,
-     "type": "domain.token_events:TokenRenewed", "timestamp": "2026-01-02T03:04:05.123456Z",
+     "type": "tokenledger.domain.token_events:TokenRenewed", "timestamp": "2026-01-02T03:04:05.123456Z",
      "data": {"increment": 3600, "ttl": 3600, "expire_at": "2026-01-02T04:04:05.123456Z", ...}}
 
   ``position`` is the event's notification ID in the exporting store, ``aggregate_id`` and
@@ -39,9 +39,10 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import MapperDeserialisationError, Notification, PersistenceError
+from eventsourcing.utils import get_topic, resolve_topic
 
-from projections.event_fields import InvalidField, event_class, event_state
-from projections.index_store import KEYS_TABLE, IndexStore
+from tokenledger.projections.event_fields import InvalidField, event_class, event_state
+from tokenledger.projections.index_store import KEYS_TABLE, IndexStore
 
 BATCH_SIZE = 1000
 EVENT_FIELDS = ("position", "aggregate_id", "version", "type", "timestamp", "data")
@@ -145,17 +146,19 @@ def event_line(notification: Notification, event: Any) -> dict[str, Any]:
     """The JSON line of one event; a ``LedgerFileError`` if the line would not read back as the
     same event (a field whose value its class's annotations cannot restore)."""
     state = dict(vars(event))
+    if "originator_topic" in state:  # a ledger written before the package rename names the old module
+        state["originator_topic"] = get_topic(resolve_topic(state["originator_topic"]))
     where = f"event at position {notification.id}"
     line = {
         "position": notification.id,
         "aggregate_id": str(state.pop("originator_id")),
         "version": state.pop("originator_version"),
-        "type": notification.topic,
+        "type": get_topic(type(event)),
         "timestamp": format_instant(state.pop("timestamp")),
         "data": {name: _to_json(value, f"{where}, field {name!r}") for name, value in state.items()},
     }
     try:
-        restored = event_state(event_class(notification.topic), line["data"])
+        restored = event_state(event_class(line["type"]), line["data"])
     except InvalidField as error:
         raise LedgerFileError(f"{where} cannot be exported faithfully: {error}") from None
     if restored != state:

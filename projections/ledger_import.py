@@ -1,4 +1,4 @@
-"""Importing a ledger file (see ``projections.ledger_file`` for its format) into a new store:
+"""Importing a ledger file (see ``tokenledger.projections.ledger_file`` for its format) into a new store:
 every line is validated first, then everything is inserted in one transaction."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from eventsourcing.application import Application
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
-from projections.index_store import KEYS_TABLE, IndexStore
-from projections.postgres_store import IndexedPostgresRecorder
-from projections.sqlite_store import IndexedSQLiteRecorder
+from tokenledger.projections.index_store import KEYS_TABLE, IndexStore
+from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 
-from projections.event_fields import InvalidField, event_class, event_state
-from projections.ledger_file import (
+from tokenledger.projections.event_fields import InvalidField, event_class, event_state
+from tokenledger.projections.ledger_file import (
     BATCH_SIZE, EVENT_FIELDS, KEY_FIELDS, ImportLineError,
     ImportSummary, StoreNotEmptyError, parse_instant,
 )
@@ -44,7 +44,7 @@ def import_ledger(ledger: Application[Any], index: IndexStore, source: IO[str],
     its key, if any), inserted through its recorder with their read-model rows, and the file's
     keys replace the store's. Any failure rolls it all back. A ``StoreNotEmptyError`` if the log
     has an event. Any process that opened the store before the import holds its old keys: close
-    it (``web.bootstrap.bootstrap`` reads the keys once).
+    it (``tokenledger.wiring.bootstrap.bootstrap`` reads the keys once).
     """
     with _Rereadable(source) as lines:
         keys, events = 0, 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from operator import attrgetter
 
-from domain.clock import to_epoch_us
-from domain.token_events import (
+from tokenledger.domain.clock import to_epoch_us
+from tokenledger.domain.token_events import (
     TokenCreated,
     TokenExpired,
     TokenOrphaned,
@@ -14,7 +14,7 @@ from domain.token_events import (
     TokenRevoked,
     TokenUsed,
 )
-from projections.writes import (
+from tokenledger.projections.writes import (
     IndexProjection,
     Write,
     delete,

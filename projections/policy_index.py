@@ -4,8 +4,8 @@ finds a token reads too, so a process may keep the texts in memory (``policy_cac
 
 from __future__ import annotations
 
-from domain.policy import PolicyDeleted, PolicyRewritten, PolicyWritten
-from projections.writes import IndexProjection, Write, delete, upsert
+from tokenledger.domain.policy import PolicyDeleted, PolicyRewritten, PolicyWritten
+from tokenledger.projections.writes import IndexProjection, Write, delete, upsert
 
 TABLE = "acl_policies"
 CHANGES = "acl_policy_changes"

@@ -16,9 +16,9 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
 
-from projections import hash_chain
-from projections.dialect import POSTGRES, Dialect
-from projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections import hash_chain
+from tokenledger.projections.dialect import POSTGRES, Dialect
+from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
 

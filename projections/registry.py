@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from projections.accessor_index import AccessorIndex
-from projections.audit_index import EventTimes, TokenRegistry
-from projections.child_index import ChildIndex
-from projections.lookup_index import LookupIndex
-from projections.policy_index import PolicyIndex
-from projections.role_index import RoleIndex
-from projections.writes import Handler, IndexProjection, Write
+from tokenledger.projections.accessor_index import AccessorIndex
+from tokenledger.projections.audit_index import EventTimes, TokenRegistry
+from tokenledger.projections.child_index import ChildIndex
+from tokenledger.projections.lookup_index import LookupIndex
+from tokenledger.projections.policy_index import PolicyIndex
+from tokenledger.projections.role_index import RoleIndex
+from tokenledger.projections.writes import Handler, IndexProjection, Write
 
 PROJECTIONS: tuple[IndexProjection, ...] = (
     LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(), EventTimes(),

@@ -11,10 +11,10 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
-from projections import registry
-from projections.dialect import SQLITE
-from domain.tidy import IndexRepair
-from projections.index_store import Cursor, IndexStore
+from tokenledger.projections import registry
+from tokenledger.projections.dialect import SQLITE
+from tokenledger.domain.tidy import IndexRepair
+from tokenledger.projections.index_store import Cursor, IndexStore
 
 BATCH_SIZE = 1000
 REBUILD_BATCH_SIZE = 50_000  # a rebuild runs with writers stopped: few, large commits

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.role import RoleCreated, RoleDeleted, RoleWritten
-from projections.writes import IndexProjection, Write, delete, upsert
+from tokenledger.domain.role import RoleCreated, RoleDeleted, RoleWritten
+from tokenledger.projections.writes import IndexProjection, Write, delete, upsert
 
 TABLE = "token_roles"
 

@@ -15,11 +15,11 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
-from projections import hash_chain
-from projections.dialect import SQLITE
-from projections.index_store import IndexStore, apply_events, prepare_read_models
-from projections.sqlite_reader import ThreadReader
-from projections.writer_lock import WriterLock
+from tokenledger.projections import hash_chain
+from tokenledger.projections.dialect import SQLITE
+from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections.sqlite_reader import ThreadReader
+from tokenledger.projections.writer_lock import WriterLock
 
 LARGE_WRITE_EVENTS = 1000  # a save this large (a revocation's batch) gets ``Dialect.large_write``
 
@@ -29,7 +29,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
 
     So an acknowledged write is visible to every reader at once, and a crash can never leave
     the indexes behind the log. The recorded position lets a restart catch up events written
-    by anything else (``projections.replay``).
+    by anything else (``tokenledger.projections.replay``).
     """
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:

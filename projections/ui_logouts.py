@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.clock import to_epoch_us
+from tokenledger.domain.clock import to_epoch_us
 
 if TYPE_CHECKING:
-    from projections.index_store import IndexStore
+    from tokenledger.projections.index_store import IndexStore
 
 TABLE = "ui_session_logouts"
 CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (session_id TEXT PRIMARY KEY, until_us BIGINT NOT NULL)"

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-from domain.clock import to_epoch_us
+from tokenledger.domain.clock import to_epoch_us
 
 
 @dataclass(frozen=True, eq=False)

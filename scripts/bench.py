@@ -32,12 +32,12 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import load  # noqa: E402
-from domain.commands import CreateToken  # noqa: E402
-from projections.replay import rebuild  # noqa: E402
+from tokenledger.domain.commands import CreateToken  # noqa: E402
+from tokenledger.projections.replay import rebuild  # noqa: E402
 from tests.bulk import issue_many  # noqa: E402
 from tests.servers import Server, free_port, running  # noqa: E402
-from web.bootstrap import Runtime, bootstrap  # noqa: E402
-from web.settings import Settings  # noqa: E402
+from tokenledger.wiring.bootstrap import Runtime, bootstrap  # noqa: E402
+from tokenledger.wiring.settings import Settings  # noqa: E402
 
 ROOT = load.ROOT
 

@@ -1,5 +1,5 @@
 """The benchmark's baseline: the smallest Flask app, served exactly as tokenledger is (gunicorn's
-master, ``web.http_worker`` workers, the same timeouts from the environment).
+master, ``tokenledger.wiring.http_worker`` workers, the same timeouts from the environment).
 
     python scripts/hello_app.py --bind 127.0.0.1:PORT [--workers N] [--threads N]
 """
@@ -14,9 +14,9 @@ from flask import Flask, jsonify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from web.server import HttpServer  # noqa: E402
-from web.settings import Settings  # noqa: E402
-from web.whole_request import WsgiApp  # noqa: E402
+from tokenledger.wiring.server import HttpServer  # noqa: E402
+from tokenledger.wiring.settings import Settings  # noqa: E402
+from tokenledger.wiring.whole_request import WsgiApp  # noqa: E402
 
 app = Flask("hello")
 

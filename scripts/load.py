@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.postgres import schema_on  # noqa: E402
 from tests.servers import running  # noqa: E402
-from web.server import initialise_store  # noqa: E402
-from web.settings import Settings  # noqa: E402
+from tokenledger.wiring.server import initialise_store  # noqa: E402
+from tokenledger.wiring.settings import Settings  # noqa: E402
 
 ROOT = "load-test-root"
 POSTGRES = os.environ.get("TOKENLEDGER_LOAD_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from uuid import UUID
 
-from domain.actor import SYSTEM
-from domain.issuance import TokenPlan
-from domain.token import Token
-from domain.token_secrets import new_accessor
-from web.bootstrap import Runtime
+from tokenledger.domain.actor import SYSTEM
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.token import Token
+from tokenledger.domain.token_secrets import new_accessor
+from tokenledger.wiring.bootstrap import Runtime
 
 BATCH = 1000
 

@@ -10,11 +10,11 @@ from flask.testing import FlaskClient
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 from freezegun.api import FakeDatetime
 
-from domain.caller import Caller
-from domain.token_service import TokenService
-from web.app import create_app, runtime_of
-from web.bootstrap import Runtime, bootstrap
-from web.settings import Settings
+from tokenledger.domain.caller import Caller
+from tokenledger.application.token_service import TokenService
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.wiring.settings import Settings
 from tests.postgres import fresh_schema
 
 ROOT_TOKEN = "root-token-for-tests"

@@ -72,7 +72,7 @@ class Server:
 
 def start_server(*arguments: str, env: dict[str, str] | None = None) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "web.cli", "server", *arguments]
+    command = [sys.executable, "-m", "tokenledger.cli", "server", *arguments]
     if "--dev-listen-address" not in arguments:
         command += ["--listen-address", f"127.0.0.1:{port}"]
     else:

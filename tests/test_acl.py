@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from domain.acl import ACL, Decision
-from domain.errors import InvalidRequest
-from domain.policy_document import (
+from tokenledger.domain.acl import ACL, Decision
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.policy_document import (
     DEFAULT_POLICY_TEXT,
     PathRule,
     check_policy_name_deletable,

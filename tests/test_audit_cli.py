@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from domain.commands import CreateToken
+from tokenledger.domain.commands import CreateToken
 from tests.conftest import ROOT_TOKEN, accept_frozen_time
-from web.bootstrap import bootstrap
-from web.cli import main
-from web.settings import Settings
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.cli.main import main
+from tokenledger.wiring.settings import Settings
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import requests
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from domain.clock import parse_instant
+from tokenledger.domain.clock import parse_instant
 from tests.conftest import ROOT_TOKEN
 from tests.servers import REPO, Server, free_port, start_server
 from tests.vault_http import CREATES_TOKENS, call, create, write_policy

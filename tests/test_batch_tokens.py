@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from tests.conftest import recorded_topics
 from tests.vault_http import call, issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 
 def test_a_batch_token_is_sealed_and_has_no_accessor(app: Flask, client: FlaskClient) -> None:

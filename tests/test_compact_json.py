@@ -8,8 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from web.compact_json import compact_json
-from web.json_logging import JsonFormatter
+from tokenledger.web.compact_json import compact_json
+from tokenledger.web.json_logging import JsonFormatter
 
 
 @pytest.mark.parametrize("value", [

@@ -1,6 +1,6 @@
 import pytest
 
-from domain.durations import DurationError, format_duration, parse_duration
+from tokenledger.domain.durations import DurationError, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

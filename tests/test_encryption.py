@@ -13,16 +13,16 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from flask.testing import FlaskClient
 
-from domain.ledger import TokenLedger
-from projections.ledger_file import LedgerUnreadableError, check_readable
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.projections.ledger_file import LedgerUnreadableError, check_readable
 from tests.conftest import ROOT_TOKEN, accept_frozen_time
 from tests.postgres import fresh_schema
 from tests.test_secrets_never_stored import store_bytes
 from tests.vault_http import call, create, write_policy
-from web.app import create_app, runtime_of
-from web.bootstrap import bootstrap
-from web.cli import main
-from web.settings import Settings, SettingsError
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.cli.main import main
+from tokenledger.wiring.settings import Settings, SettingsError
 
 KEY = AESCipher.create_key(32)
 OTHER_KEY = AESCipher.create_key(32)

@@ -16,21 +16,21 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from domain.ledger import TokenLedger
-from projections import ledger_file
-from projections.index_store import IndexStore
-from projections.ledger_file import ImportLineError
-from projections import ledger_import
-from projections.ledger_import import import_ledger
-from projections.postgres_store import IndexedPostgresRecorder
-from projections.replay import verify
-from projections.sqlite_store import IndexedSQLiteRecorder
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.projections import ledger_file
+from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.ledger_file import ImportLineError
+from tokenledger.projections import ledger_import
+from tokenledger.projections.ledger_import import import_ledger
+from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.replay import verify
+from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tests.conftest import ROOT_TOKEN, accept_frozen_time
 from tests.postgres import fresh_schema
 from tests.vault_http import call, create, issue, let_create_tokens, write_policy
-from web.app import create_app, runtime_of
-from web.cli import main
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.cli.main import main
+from tokenledger.wiring.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -222,12 +222,12 @@ def test_the_export_is_one_documented_json_object_a_line(
     assert all(list(event) == ["position", "aggregate_id", "version", "type", "timestamp", "data"]
                for event in events)
     assert [event["position"] for event in events] == [row[0] for row in log_of(store)]
-    renewal = next(event for event in events if event["type"] == "domain.token_events:TokenRenewed")
+    renewal = next(event for event in events if event["type"] == "tokenledger.domain.token_events:TokenRenewed")
     assert renewal["timestamp"].endswith("Z") and renewal["data"]["expire_at"].endswith("Z")
     assert set(renewal["data"]) == {"increment", "ttl", "expire_at", "actor_accessor", "remote_addr"}
     created = next(event for event in events if event["data"].get("meta") == {"team": "payments"})
-    assert created["type"] == "domain.token_events:TokenCreated"
-    assert created["data"]["originator_topic"] == "domain.token:Token"
+    assert created["type"] == "tokenledger.domain.token_events:TokenCreated"
+    assert created["data"]["originator_topic"] == "tokenledger.domain.token:Token"
     assert isinstance(created["data"]["parent_id"], str) and len(created["data"]["parent_id"]) == 36
 
     without = export(capsys, store, "--without-keys").splitlines()
@@ -326,7 +326,7 @@ def _with(path: tuple[str, ...], value: Any) -> Any:
 
 CORRUPTIONS = {
     "bad JSON": (lambda item: json.dumps(item)[:-3], "not JSON"),
-    "unknown type": (_with(("type",), "domain.token_events:TokenTeleported"), "unknown event type"),
+    "unknown type": (_with(("type",), "tokenledger.domain.token_events:TokenTeleported"), "unknown event type"),
     "type outside the domain": (_with(("type",), "os:system"), "unknown event type"),
     "missing field": (_without("accessor"), "needs the field(s) 'accessor'"),
     "unknown field": (_with(("data", "colour"), "red"), "has no field(s) 'colour'"),

@@ -35,12 +35,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from schemathesis.config import SchemathesisConfig
 
-from domain.errors import PermissionDenied
+from tokenledger.domain.errors import PermissionDenied
 from tests.conftest import ROOT_TOKEN
-from web.app import create_app, runtime_of
-from web.consistency import INDEX_HEADER
-from web.openapi import REQUEST_SCHEMAS, SPEC_PATH
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.web.consistency import INDEX_HEADER
+from tokenledger.web.openapi import REQUEST_SCHEMAS, SPEC_PATH
+from tokenledger.wiring.settings import Settings
 
 MAX_EXAMPLES = int(os.environ.get("TOKENLEDGER_FUZZ_EXAMPLES", "8"))
 STATEFUL_EXAMPLES = int(os.environ.get("TOKENLEDGER_FUZZ_SCENARIOS", "20"))

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.vault_http import API, call, create, let_create_tokens
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 ENVELOPE_KEYS = {"request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info",
                  "warnings", "auth", "mount_type"}

@@ -8,12 +8,12 @@ from uuid import uuid4
 
 import pytest
 
-from domain.commands import CreateToken
-from domain.errors import InvalidRequest
-from domain.issuance import TokenPlan, check_custom_id, display_name, plan_child_token, renewal_terms
-from domain.leases import TtlLimits
-from domain.role_settings import RoleSettings, write_role_settings
-from domain.token_view import TokenView
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.issuance import TokenPlan, check_custom_id, display_name, plan_child_token, renewal_terms
+from tokenledger.domain.leases import TtlLimits
+from tokenledger.domain.role_settings import RoleSettings, write_role_settings
+from tokenledger.domain.token_view import TokenView
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 LIMITS = TtlLimits()

@@ -11,18 +11,18 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.caller import Caller
-from domain.commands import CreateToken
-from domain.errors import InvalidRequest
-from projections import registry
-from projections.hash_chain import GENESIS, GENESIS_TABLE, TABLE, ChainError, ChainReport, encode, link, verify_chain
-from projections.index_store import KEYS_TABLE, POSITION_TABLE
-from projections.replay import rebuild
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.projections import registry
+from tokenledger.projections.hash_chain import GENESIS, GENESIS_TABLE, TABLE, ChainError, ChainReport, encode, link, verify_chain
+from tokenledger.projections.index_store import KEYS_TABLE, POSITION_TABLE
+from tokenledger.projections.replay import rebuild
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL
-from web.bootstrap import Runtime, bootstrap
-from web.cli import main
-from web.settings import Settings
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.cli.main import main
+from tokenledger.wiring.settings import Settings
 
 
 def create(runtime: Runtime, root: Caller, **options: Any) -> str:
@@ -288,7 +288,7 @@ def test_the_command_exits_0_when_intact_and_1_when_tampered(
     assert main(["ledger", "verify", "--store", store]) == 0
     assert capsys.readouterr().out.startswith("chain intact: ")
 
-    tamper(runtime, "UPDATE {events} SET topic = ? WHERE {id} = ?", "domain.token_events:TokenRevoked", 2)
+    tamper(runtime, "UPDATE {events} SET topic = ? WHERE {id} = ?", "tokenledger.domain.token_events:TokenRevoked", 2)
     assert main(["ledger", "verify", "--store", store]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == [f"{about(runtime, 2)} does not match its hash: altered or reordered",

@@ -19,9 +19,9 @@ from tests.conftest import ROOT_TOKEN, recorded_topics
 from tests.postgres import SERVER_URL, fresh_schema
 from tests.servers import REPO, Server, running, start_server
 from tests.vault_http import CREATES_TOKENS
-from web.bootstrap import bootstrap
-from web.server import initialise_store
-from web.settings import Settings
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.wiring.server import initialise_store
+from tokenledger.wiring.settings import Settings
 
 HEADERS = {"X-Vault-Token": ROOT_TOKEN}
 TIMEOUT = 10
@@ -204,7 +204,7 @@ class WriteStream:
 
 def verify_projections(store: str) -> None:
     verified = subprocess.run(
-        [sys.executable, "-m", "web.cli", "projections", "verify", "--store", store],
+        [sys.executable, "-m", "tokenledger.cli", "projections", "verify", "--store", store],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.vault_http import call, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 
 def in_site(client: FlaskClient, site: str, method: str, path: str, token: str = ROOT_TOKEN,

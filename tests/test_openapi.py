@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 
-from domain.role_settings import RoleSettings, role_read_fields
+from tokenledger.domain.role_settings import RoleSettings, role_read_fields
 from tests.vault_http import call, create
-from web.app import create_app, runtime_of
-from web.openapi import SPEC_PATH, spec_json
-from web.openapi_schemas import RoleReadSchema
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.web.openapi import SPEC_PATH, spec_json
+from tokenledger.web.openapi_schemas import RoleReadSchema
+from tokenledger.wiring.settings import Settings
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

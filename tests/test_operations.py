@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from tests.conftest import ROOT_TOKEN
 from tests.servers import running
 from tests.vault_http import call, issue
-from web.json_logging import JsonFormatter
-from web.server import initialise_store
-from web.settings import Settings
+from tokenledger.web.json_logging import JsonFormatter
+from tokenledger.wiring.server import initialise_store
+from tokenledger.wiring.settings import Settings
 
 
 def test_health_answers_vaults_shape_without_a_token(client: FlaskClient) -> None:

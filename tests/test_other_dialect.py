@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from domain.durations import parse_duration
+from tokenledger.domain.durations import parse_duration
 from tests.conftest import event_count
 from tests.vault_http import call
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 
 def lookup(client: FlaskClient, token: str) -> dict[str, Any]:

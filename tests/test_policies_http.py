@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import event_count, recorded_topics
 from tests.vault_http import call, create, issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.actor import SYSTEM
-from domain.commands import CreateToken
-from domain.errors import PermissionDenied
-from domain.token_service import Access
-from web.bootstrap import Runtime, bootstrap
-from web.settings import Settings
+from tokenledger.domain.actor import SYSTEM
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import PermissionDenied
+from tokenledger.application.token_service import Access
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.wiring.settings import Settings
 from tests.conftest import ROOT_TOKEN
 
 READ_SECRET = Access("secret/app", "read")
@@ -77,7 +77,7 @@ def test_a_policy_written_in_another_namespace_changes_nothing_here(
 def test_texts_read_long_after_the_token_are_read_again(two_processes: tuple[Runtime, Runtime],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A marker vouches only for the work right after it was read, not for later work on the thread."""
-    import projections.policy_cache as policy_cache
+    import tokenledger.projections.policy_cache as policy_cache
 
     here, elsewhere = two_processes
     elsewhere.policies.write(SYSTEM, "", "app", ALLOWS)

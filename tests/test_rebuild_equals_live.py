@@ -11,13 +11,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from domain.actor import Actor
-from domain.commands import CreateToken
-from domain.errors import LedgerError
-from projections.replay import rebuild, verify
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import LedgerError
+from tokenledger.projections.replay import rebuild, verify
 from tests.conftest import ROOT_TOKEN
-from web.bootstrap import bootstrap
-from web.settings import Settings
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.wiring.settings import Settings
 
 POLICIES = st.lists(st.sampled_from(["web", "db", "ops"]), max_size=2)
 ADMIN = Actor("", "203.0.113.9")

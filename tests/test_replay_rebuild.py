@@ -12,19 +12,19 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.actor import Actor
-from domain.caller import Caller
-from domain.clock import to_epoch_us
-from domain.commands import CreateToken
-from domain.issuance import TokenPlan
-from domain.token import Token
-from projections import registry
-from projections.dialect import POSTGRES, SQLITE
-from projections.index_store import IndexStore, apply_events, prepare_read_models
-from projections.replay import catch_up, rebuild, verify
-from projections.writes import json_list
-from web.bootstrap import Runtime, bootstrap
-from web.settings import Settings
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import to_epoch_us
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.token import Token
+from tokenledger.projections import registry
+from tokenledger.projections.dialect import POSTGRES, SQLITE
+from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections.replay import catch_up, rebuild, verify
+from tokenledger.projections.writes import json_list
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.wiring.settings import Settings
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=timezone.utc)
 

@@ -11,16 +11,16 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import revocation
-from domain.actor import SYSTEM, Actor
-from domain.commands import CreateToken
-from domain.issuance import TokenPlan
-from domain.leases import TtlLimits
-from domain.revocation import SubtreeRevoker
-from domain.token import RevocableToken, Token
-from domain.token_events import TokenRevoked
-from domain.token_secrets import new_accessor
-from web.bootstrap import Runtime
+from tokenledger.application import revocation
+from tokenledger.domain.actor import SYSTEM, Actor
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.leases import TtlLimits
+from tokenledger.application.revocation import SubtreeRevoker
+from tokenledger.domain.token import RevocableToken, Token
+from tokenledger.domain.token_events import TokenRevoked
+from tokenledger.domain.token_secrets import new_accessor
+from tokenledger.wiring.bootstrap import Runtime
 from tests.conftest import ROOT_TOKEN
 
 ALICE = Actor(accessor="alice-accessor", remote_addr="10.0.0.1")

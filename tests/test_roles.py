@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.actor import Actor
-from domain.cidrs import address_allowed, parse_cidrs
-from domain.errors import InvalidRequest
-from domain.ledger import TokenLedger
-from domain.role import Role, RoleCreated, RoleDeleted, RoleWritten
-from domain.role_settings import (
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.cidrs import address_allowed, parse_cidrs
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.domain.role import Role, RoleCreated, RoleDeleted, RoleWritten
+from tokenledger.domain.role_settings import (
     RoleSettings,
     role_id,
     role_read_fields,

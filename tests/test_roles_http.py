@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from tests.conftest import event_count, recorded_topics
 from tests.vault_http import call, issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 
 def write_role(client: FlaskClient, name: str, **body: Any) -> None:

@@ -7,12 +7,12 @@ from uuid import uuid4
 
 import pytest
 
-from domain.actor import Actor
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.issuance import TokenPlan, initial_root_plan
-from domain.leases import TtlLimits
-from domain.token import Token
-from domain.token_events import TokenCreated, TokenRenewed, TokenRevoked, TokenUsed
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.domain.issuance import TokenPlan, initial_root_plan
+from tokenledger.domain.leases import TtlLimits
+from tokenledger.domain.token import Token
+from tokenledger.domain.token_events import TokenCreated, TokenRenewed, TokenRevoked, TokenUsed
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ALICE = Actor(accessor="alice-accessor", remote_addr="10.0.0.1")

@@ -8,17 +8,17 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
-from domain.caller import Caller
-from domain.commands import CreateToken
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.token_events import TokenOrphaned, TokenRevoked
-from domain.token_service import TokenService
-from projections.index_store import IndexStore
-from projections.replay import rebuild, verify
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.domain.token_events import TokenOrphaned, TokenRevoked
+from tokenledger.application.token_service import TokenService
+from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.replay import rebuild, verify
 from tests.bulk import issue_many
 from tests.conftest import ROOT_TOKEN, event_count, recorded_topics
-from web.bootstrap import Runtime, bootstrap
-from web.settings import Settings
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.wiring.settings import Settings
 
 ADDR = "192.0.2.7"
 

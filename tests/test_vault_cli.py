@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.servers import REPO, dev_server, free_port
-from web.cli import main
+from tokenledger.cli.main import main
 
 ROOT = "vault-cli-root-token"
 ENVIRONMENT = ("TOKENLEDGER_ADDR", "TOKENLEDGER_TOKEN", "TOKENLEDGER_NAMESPACE", "VAULT_NAMESPACE",
@@ -392,7 +392,7 @@ def test_server_refusals_exit_1_without_echoing_tokens(cli: Run, server_url: str
 
 def test_the_installed_command_reports_usage_errors_on_one_line() -> None:
     """Through the real entry point: argparse's exit is a clean status 2, not a traceback."""
-    finished = subprocess.run([sys.executable, "-m", "web.cli", "token", "create", "-bogus"],
+    finished = subprocess.run([sys.executable, "-m", "tokenledger.cli", "token", "create", "-bogus"],
                               check=False, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 2 and finished.stdout == ""
     assert finished.stderr.strip().splitlines() == [

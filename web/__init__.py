@@ -1,1 +1,1 @@
-"""HTTP and command-line adapters: the Flask app factory, the token blueprint, the server."""
+"""HTTP: the Flask app factory, the blueprints, and Vault's request and response shapes."""

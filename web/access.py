@@ -9,12 +9,12 @@ from functools import wraps
 
 from flask import Request, Response, g, request
 
-from domain.errors import InvalidRequest
-from domain.token_service import Access, TokenService
-from web.fields import count_parameter
-from web.consistency import required_position, stamp_written_position, wait_for_position
-from web.namespace import request_namespace
-from web.request_input import presented_token
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.application.token_service import Access, TokenService
+from tokenledger.web.fields import count_parameter
+from tokenledger.web.consistency import required_position, stamp_written_position, wait_for_position
+from tokenledger.web.namespace import request_namespace
+from tokenledger.web.request_input import presented_token
 
 Handler = Callable[..., Response]
 Existence = Callable[[str, dict[str, str]], bool]

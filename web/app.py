@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from domain.clock import Clock
-from web.bootstrap import Runtime, bootstrap
-from web.errors import register_error_handlers
-from web.settings import Settings
-from web.observability import install_observability
-from web.openapi import register_openapi
-from web.request_input import body_reader, refuse_nul_characters
-from web.sys_api import create_sys_blueprint
-from web.token_api import create_token_blueprint
-from web.ui import create_ui_blueprint
+from tokenledger.domain.clock import Clock
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.web.errors import register_error_handlers
+from tokenledger.wiring.settings import Settings
+from tokenledger.web.observability import install_observability
+from tokenledger.web.openapi import register_openapi
+from tokenledger.web.request_input import body_reader, refuse_nul_characters
+from tokenledger.web.sys_api import create_sys_blueprint
+from tokenledger.web.token_api import create_token_blueprint
+from tokenledger.web.ui import create_ui_blueprint
 
 EXTENSION_KEY = "tokenledger"
 

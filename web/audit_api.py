@@ -10,15 +10,15 @@ from uuid import UUID
 
 from flask import Request, Response, request
 
-from domain.audit import AuditService, HistoryEntry, Page, TokenAsOf
-from domain.caller import Caller
-from domain.clock import parse_instant
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.ports import TokenRecord
-from domain.token_service import POLICY_DENIED
-from web.envelope import vault_response
-from web.fields import count_parameter
-from web.schemas import LOOKUP_DATA, TokenLookup, go_time
+from tokenledger.application.audit import AuditService, HistoryEntry, Page, TokenAsOf
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import parse_instant
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.application.ports import TokenRecord
+from tokenledger.application.token_service import POLICY_DENIED
+from tokenledger.web.envelope import vault_response
+from tokenledger.web.fields import count_parameter
+from tokenledger.web.schemas import LOOKUP_DATA, TokenLookup, go_time
 
 Handler = Callable[..., Response]
 

@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from flask import Response
 
-from domain.caller import Caller
-from domain.clock import Clock
-from domain.errors import PermissionDenied
-from domain.token_service import POLICY_DENIED
-from projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
-from projections.hash_chain import ChainedRecorder
-from projections.index_store import IndexStore
-from web.envelope import error_response, vault_response
-from web.schemas import go_time
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import Clock
+from tokenledger.domain.errors import PermissionDenied
+from tokenledger.application.token_service import POLICY_DENIED
+from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
+from tokenledger.projections.hash_chain import ChainedRecorder
+from tokenledger.projections.index_store import IndexStore
+from tokenledger.web.envelope import error_response, vault_response
+from tokenledger.web.schemas import go_time
 
 Handler = Callable[..., Response]
 

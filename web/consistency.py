@@ -3,7 +3,7 @@
 Every response to a request that wrote carries the log position it reached. A client that moves
 to another process presents it, and that process answers only once its read models have caught
 up that far, or with 412 after a bounded wait. Only authenticated callers wait (see
-``web.access.Gate``), and only a few at a time.
+``tokenledger.web.access.Gate``), and only a few at a time.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import time
 
 from flask import Request, Response
 
-from domain.errors import InvalidRequest, LedgerError
-from domain.token_service import TokenService
+from tokenledger.domain.errors import InvalidRequest, LedgerError
+from tokenledger.application.token_service import TokenService
 
 INDEX_HEADER = "X-Vault-Index"
 _POSITION = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within a 64-bit integer

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, g
 
-from web.compact_json import compact_json
+from tokenledger.web.compact_json import compact_json
 
 _HEADERS = {"Cache-Control": "no-store"}
 

@@ -12,10 +12,10 @@ from flask import Blueprint, Flask, Response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
-from web.consistency import IndexNotReached
-from web.envelope import error_response
-from web.request_input import RequestTooLarge
+from tokenledger.domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
+from tokenledger.web.consistency import IndexNotReached
+from tokenledger.web.envelope import error_response
+from tokenledger.web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
 

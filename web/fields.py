@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from domain.durations import DurationError, parse_duration
-from domain.errors import InvalidRequest
+from tokenledger.domain.durations import DurationError, parse_duration
+from tokenledger.domain.errors import InvalidRequest
 
 
 class Duration(fields.Field):

@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-from web.compact_json import compact_json
+from tokenledger.web.compact_json import compact_json
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})))
 

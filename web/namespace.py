@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Request
 
-from domain.errors import InvalidRequest
-from domain.namespaces import parse_namespace
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.namespaces import parse_namespace
 
 NAMESPACE_HEADER = "X-Vault-Namespace"
 SITE_PARAMETER = "site"

@@ -9,11 +9,11 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, request
 
-from domain.caller import Caller
-from web.access import Gate
-from web.bootstrap import Runtime
-from web.envelope import error_response, json_response
-from web.metrics import UNMATCHED_ROUTE, Metrics
+from tokenledger.domain.caller import Caller
+from tokenledger.web.access import Gate
+from tokenledger.wiring.bootstrap import Runtime
+from tokenledger.web.envelope import error_response, json_response
+from tokenledger.web.metrics import UNMATCHED_ROUTE, Metrics
 
 log = logging.getLogger("tokenledger.request")
 VERSION = "tokenledger 0.1.0"

@@ -29,10 +29,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response
 from marshmallow import Schema
 
-from web import schemas
-from web.consistency import INDEX_HEADER
-from web.fields import RequestSchema
-from web.openapi_docs import (
+from tokenledger.web import schemas
+from tokenledger.web.consistency import INDEX_HEADER
+from tokenledger.web.fields import RequestSchema
+from tokenledger.web.openapi_docs import (
     BARE,
     DOCS,
     DOCUMENT,
@@ -50,8 +50,8 @@ from web.openapi_docs import (
     Answer,
     Doc,
 )
-from web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
-from web.openapi_schemas import (
+from tokenledger.web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
+from tokenledger.web.openapi_schemas import (
     AccessorListSchema,
     CapabilitiesDataSchema,
     HealthSchema,
@@ -67,9 +67,9 @@ from web.openapi_schemas import (
     TokenSummarySchema,
     UILoginSchema,
 )
-from web.role_api import RoleWriteSchema
-from web.sys_api import CapabilitiesSchema, PolicyBodySchema
-from web.unrouted import is_unrouted
+from tokenledger.web.role_api import RoleWriteSchema
+from tokenledger.web.sys_api import CapabilitiesSchema, PolicyBodySchema
+from tokenledger.web.unrouted import is_unrouted
 
 SPEC_PATH = "/v1/sys/internal/specs/openapi"
 OPENAPI_VERSION = "3.0.3"
@@ -364,7 +364,8 @@ def _responses(doc: Doc, listing: bool) -> dict[str, Any]:
         elif kind == DOCUMENT:
             response["content"] = {JSON: {"schema": {"type": "object", "required": ["openapi", "paths"]}}}
         responses[str(status)] = response
-    for status in sorted({*doc.errors, 405} if listing else set(doc.errors)):
+    # a gated path can also be answered 405 where another method is served (see web.unrouted)
+    for status in sorted({*doc.errors, 405} if listing or 403 in doc.errors else set(doc.errors)):
         responses.setdefault(str(status), {"$ref": f"#/components/responses/Error{status}"})
     return responses
 

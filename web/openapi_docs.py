@@ -1,4 +1,4 @@
-"""What each endpoint takes and answers: the catalogue ``web.openapi.build_spec`` describes the
+"""What each endpoint takes and answers: the catalogue ``tokenledger.web.openapi.build_spec`` describes the
 routes from. ``DOCS`` gives each endpoint (keyed ``{blueprint}.{handler}``) its request body, query
 parameters and answers; ``LINKS`` the OpenAPI links from its answers to other operations;
 ``PARAMETERS`` the query and header parameters the entries name; ``ERRORS`` the error answers.
@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from web.consistency import INDEX_HEADER
-from web.namespace import NAMESPACE_HEADER, SITE_PARAMETER
-from web.openapi_fields import JsonSchema
+from tokenledger.web.consistency import INDEX_HEADER
+from tokenledger.web.namespace import NAMESPACE_HEADER, SITE_PARAMETER
+from tokenledger.web.openapi_fields import JsonSchema
 
-SPEC_ENDPOINT = "openapi_spec"  # the endpoint web.openapi serves the document at
+SPEC_ENDPOINT = "openapi_spec"  # the endpoint tokenledger.web.openapi serves the document at
 
 
 JSON, HTML, TEXT, FORM = "application/json", "text/html", "text/plain", "application/x-www-form-urlencoded"

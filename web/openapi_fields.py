@@ -1,6 +1,6 @@
 """JSON types apispec's marshmallow plugin cannot work out alone: those of the response fields
 declared with ``fields.Function`` (``FUNCTION_FIELD_TYPES``) and of this project's own field
-classes, through ``function_field_types``, the attribute function ``web.openapi.build_spec`` adds to its
+classes, through ``function_field_types``, the attribute function ``tokenledger.web.openapi.build_spec`` adds to its
 converter; and ``SOMETIMES_ABSENT``, the keys a response schema leaves out of some answers.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from domain.durations import MAX_SECONDS
-from web import schemas
-from web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
+from tokenledger.domain.durations import MAX_SECONDS
+from tokenledger.web import schemas
+from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
 
 JsonSchema = dict[str, Any]
 
@@ -74,5 +74,5 @@ def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: A
             return dict(FUNCTION_FIELD_TYPES[field.name or ""])
         except KeyError:
             raise LookupError(f"document the JSON type of response field {field.name!r} in "
-                              "web.openapi_fields.FUNCTION_FIELD_TYPES") from None
+                              "tokenledger.web.openapi_fields.FUNCTION_FIELD_TYPES") from None
     return {}

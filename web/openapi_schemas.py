@@ -1,16 +1,16 @@
 """Marshmallow schemas of what the handlers answer (or take) as plain dicts or forms, for the
-OpenAPI document only: the API's own request and response schemas are in ``web.schemas``,
-``web.role_api`` and ``web.sys_api``."""
+OpenAPI document only: the API's own request and response schemas are in ``tokenledger.web.schemas``,
+``tokenledger.web.role_api`` and ``tokenledger.web.sys_api``."""
 
 from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields
 
-from web.schemas import KeyListSchema
+from tokenledger.web.schemas import KeyListSchema
 
 
 class RoleReadSchema(Schema):
-    """``data`` of ``GET auth/token/roles/<name>`` (``domain.role_settings.role_read_fields``)."""
+    """``data`` of ``GET auth/token/roles/<name>`` (``tokenledger.domain.role_settings.role_read_fields``)."""
 
     allowed_entity_aliases = fields.List(fields.String(), required=True)
     allowed_policies = fields.List(fields.String(), required=True)

@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 from flask import Request, request
 from marshmallow import Schema
 
-from domain.errors import InvalidRequest
-from web.settings import DEFAULT_MAX_REQUEST_SIZE
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.wiring.settings import DEFAULT_MAX_REQUEST_SIZE
 
 # Vault's limit on how deeply JSON containers nest (``CustomMaxJSONDepth``).
 MAX_JSON_DEPTH = 500

@@ -6,16 +6,16 @@ from collections.abc import Callable
 from flask import Response, request
 from marshmallow import fields
 
-from domain.audit import AuditService
-from domain.caller import Caller
-from domain.role_service import RoleService
-from domain.role_settings import role_read_fields
-from web.access import is_list_request, paged_keys
-from web.audit_api import as_of
-from web.envelope import error_response, no_content, vault_response
-from web.errors import UNSUPPORTED_OPERATION
-from web.fields import Duration, NameList, RequestSchema, WholeNumber
-from web.request_input import load
+from tokenledger.application.audit import AuditService
+from tokenledger.domain.caller import Caller
+from tokenledger.application.role_service import RoleService
+from tokenledger.domain.role_settings import role_read_fields
+from tokenledger.web.access import is_list_request, paged_keys
+from tokenledger.web.audit_api import as_of
+from tokenledger.web.envelope import error_response, no_content, vault_response
+from tokenledger.web.errors import UNSUPPORTED_OPERATION
+from tokenledger.web.fields import Duration, NameList, RequestSchema, WholeNumber
+from tokenledger.web.request_input import load
 
 Handler = Callable[..., Response]
 

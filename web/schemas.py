@@ -8,10 +8,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump, post_load
 
-from domain.commands import CreateToken
-from domain.token import INITIAL_ROOT_PATH
-from domain.token_view import TokenView
-from web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber
+from tokenledger.domain.commands import CreateToken
+from tokenledger.domain.token import INITIAL_ROOT_PATH
+from tokenledger.domain.token_view import TokenView
+from tokenledger.web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber
 
 
 class CreateTokenSchema(RequestSchema):

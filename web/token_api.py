@@ -7,23 +7,23 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, request
 
-from domain.caller import Caller
-from domain.clock import Clock
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.audit import DEFAULT_PAGE, AuditService
-from domain.tidy import TidyService
-from domain.token_service import POLICY_DENIED, Renewal, TokenService
-from domain.token_view import TokenView
-from web import schemas
-from web.access import Gate, is_list_request, list_limit
-from web.audit_api import as_of, token_as_of_data, token_page
-from web.bootstrap import Runtime
-from web.envelope import error_response, no_content, vault_response
-from web.errors import UNSUPPORTED_OPERATION, register_error_handlers
-from web.namespace import addresses_a_site
-from web.request_input import body_parameters, body_reader, load, uses_aliases
-from web.role_api import RoleEndpoints
-from web.unrouted import add_unrouted_paths
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import Clock
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.application.audit import DEFAULT_PAGE, AuditService
+from tokenledger.application.tidy import TidyService
+from tokenledger.application.token_service import POLICY_DENIED, Renewal, TokenService
+from tokenledger.domain.token_view import TokenView
+from tokenledger.web import schemas
+from tokenledger.web.access import Gate, is_list_request, list_limit
+from tokenledger.web.audit_api import as_of, token_as_of_data, token_page
+from tokenledger.wiring.bootstrap import Runtime
+from tokenledger.web.envelope import error_response, no_content, vault_response
+from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
+from tokenledger.web.namespace import addresses_a_site
+from tokenledger.web.request_input import body_parameters, body_reader, load, uses_aliases
+from tokenledger.web.role_api import RoleEndpoints
+from tokenledger.web.unrouted import add_unrouted_paths
 
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]

@@ -18,20 +18,20 @@ from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from domain.audit import DEFAULT_PAGE
-from domain.caller import Caller
-from domain.clock import from_epoch_us, to_epoch_us
-from domain.errors import InvalidRequest, PermissionDenied
-from domain.namespaces import parse_namespace
-from domain.token_service import POLICY_DENIED, Access
-from projections.audit_tree import AuditTree
-from projections.ui_logouts import SessionLogouts
-from web.bootstrap import HMAC_KEY_NAME, Runtime
-from web.fields import count_parameter
-from web.schemas import go_time
-from web.ui_session import (ACCESSOR, LOGIN_US, NAMESPACE, SEALED, SESSION_ID, CookieOnlySessionInterface,
+from tokenledger.application.audit import DEFAULT_PAGE
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import from_epoch_us, to_epoch_us
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.domain.namespaces import parse_namespace
+from tokenledger.application.token_service import POLICY_DENIED, Access
+from tokenledger.projections.audit_tree import AuditTree
+from tokenledger.projections.ui_logouts import SessionLogouts
+from tokenledger.wiring.bootstrap import HMAC_KEY_NAME, Runtime
+from tokenledger.web.fields import count_parameter
+from tokenledger.web.schemas import go_time
+from tokenledger.web.ui_session import (ACCESSOR, LOGIN_US, NAMESPACE, SEALED, SESSION_ID, CookieOnlySessionInterface,
                              TokenSeal, cross_site_refusal, flask_secret, new_session_id)
-from web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
+from tokenledger.web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
 
 HISTORY_PATH = "sys/ledger/history/accessor"
 

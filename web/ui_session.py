@@ -8,7 +8,7 @@ store agrees, sessions survive a restart, and the store gains no key of its own 
 (exports list the same keys as before).
 
 Each login also gets a random session id and its login time, signed into the cookie. A logout
-records the id in the store (``projections.ui_logouts``), so a copy of the cookie taken before it
+records the id in the store (``tokenledger.projections.ui_logouts``), so a copy of the cookie taken before it
 is refused afterwards by every worker and server, and a session ends for good a fixed lifetime
 after its login, however often its cookie is refreshed.
 """

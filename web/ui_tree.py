@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from domain.audit import HistoryEntry
-from domain.clock import parse_instant
-from domain.errors import InvalidRequest
-from domain.ports import TokenRecord
-from projections.audit_tree import Family, status_at
-from web.audit_api import plain
-from web.schemas import go_time
+from tokenledger.application.audit import HistoryEntry
+from tokenledger.domain.clock import parse_instant
+from tokenledger.domain.errors import InvalidRequest
+from tokenledger.application.ports import TokenRecord
+from tokenledger.projections.audit_tree import Family, status_at
+from tokenledger.web.audit_api import plain
+from tokenledger.web.schemas import go_time
 
 ENDED = frozenset({"revoked", "expired", "used up"})
 

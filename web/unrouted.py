@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from domain.caller import Caller
-from web.access import Gate
-from web.envelope import error_response
-from web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH
+from tokenledger.domain.caller import Caller
+from tokenledger.web.access import Gate
+from tokenledger.web.envelope import error_response
+from tokenledger.web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH
 
 RULE = "/<path:unknown>"
 ENDPOINT = "unrouted"

@@ -11,8 +11,8 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from domain.acl import ACL
-from domain.policy_document import parse_policy
+from tokenledger.domain.acl import ACL
+from tokenledger.domain.policy_document import parse_policy
 from tests.conftest import ROOT_TOKEN
 from tests.vault_http import call, issue, write_policy
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import event_count
 from tests.vault_http import call, issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 IGNORED_ROLE_NAME = "Endpoint ignored these unrecognized parameters: [role_name]"
 REPLACED_ROLE_NAME = ("Endpoint replaced the value of these parameters with the values captured "

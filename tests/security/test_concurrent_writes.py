@@ -16,18 +16,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from domain.errors import ConcurrentUpdate
-from domain.policy import PolicyDeleted, policy_id
-from domain.retry import retry_on_conflict
-from domain.role import RoleDeleted, RoleWritten
-from domain.role_settings import role_id
+from tokenledger.domain.errors import ConcurrentUpdate
+from tokenledger.domain.policy import PolicyDeleted, policy_id
+from tokenledger.application.retry import retry_on_conflict
+from tokenledger.domain.role import RoleDeleted, RoleWritten
+from tokenledger.domain.role_settings import role_id
 from tests.conftest import ROOT_TOKEN
 from tests.servers import running
 from tests.vault_http import call
-from web.app import runtime_of
-from web.bootstrap import bootstrap
-from web.server import initialise_store
-from web.settings import Settings
+from tokenledger.web.app import runtime_of
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.wiring.server import initialise_store
+from tokenledger.wiring.settings import Settings
 
 THREADS = 12
 ROUNDS = 5

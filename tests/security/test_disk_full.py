@@ -11,13 +11,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from projections.replay import verify
-from projections.sqlite_store import IndexedSQLiteRecorder
+from tokenledger.projections.replay import verify
+from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.postgres import SERVER_URL, fresh_schema
-from web.app import create_app, runtime_of
-from web.bootstrap import Runtime
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.bootstrap import Runtime
+from tokenledger.wiring.settings import Settings
 
 HEADERS = {"X-Vault-Token": ROOT_TOKEN}
 SQLITE_MAX_PAGES = 1073741823  # SQLite's default max_page_count

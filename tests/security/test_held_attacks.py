@@ -20,7 +20,7 @@ from tests.conftest import ROOT_TOKEN, event_count
 from tests.servers import Server, dev_server
 from tests.test_secrets_never_stored import store_bytes
 from tests.vault_http import call, create, issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 DENIED = ["1 error occurred:\n\t* permission denied\n\n"]  # refused by the policies
 NO_TOKEN = ["permission denied"]  # refused before any policy: unknown token, wrong namespace, address

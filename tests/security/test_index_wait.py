@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN
 from tests.vault_http import call, issue, write_policy
-from web.app import create_app, runtime_of
-from web.consistency import MAX_WAITERS
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.web.consistency import MAX_WAITERS
+from tokenledger.wiring.settings import Settings
 
 FAR_FUTURE = {"X-Vault-Index": "999999999999"}
 HANG_GUARD = 20  # seconds: only so that a failing test ends, never an expected duration

@@ -12,17 +12,17 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 
-from domain.caller import Caller
-from projections import registry
-from projections.hash_chain import GENESIS
+from tokenledger.domain.caller import Caller
+from tokenledger.projections import registry
+from tokenledger.projections.hash_chain import GENESIS
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL, fresh_schema
 from tests.test_ledger_chain import a_few_tokens, about, create, positions, tamper
 from tests.vault_http import call, issue, write_policy
-from web.app import runtime_of
-from web.bootstrap import Runtime, bootstrap
-from web.cli import main
-from web.settings import Settings
+from tokenledger.web.app import runtime_of
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.cli.main import main
+from tokenledger.wiring.settings import Settings
 
 Capture = pytest.CaptureFixture[str]
 

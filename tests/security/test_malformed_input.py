@@ -17,12 +17,12 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.servers import Server, running
-from web.app import create_app, runtime_of
-from web.bootstrap import bootstrap
-from web.errors import register_error_handlers
-from web.settings import Settings
-from web.sys_api import create_sys_blueprint
-from web.token_api import create_token_blueprint
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.web.errors import register_error_handlers
+from tokenledger.wiring.settings import Settings
+from tokenledger.web.sys_api import create_sys_blueprint
+from tokenledger.web.token_api import create_token_blueprint
 
 HEADERS = {"X-Vault-Token": ROOT_TOKEN}
 SURROGATE = '"\\ud800"'  # JSON's escape for a lone high surrogate, as sent on the wire
@@ -213,7 +213,7 @@ def test_embedded_blueprints_enforce_their_own_cap_without_flask_config(tmp_path
 
 @pytest.mark.parametrize(("setting", "limit"), [(0, VAULTS_DEFAULT_LIMIT), (-1, None)])
 def test_zero_means_the_default_and_a_negative_size_no_cap_as_in_vault(setting: int, limit: int | None) -> None:
-    from web.request_input import body_limit
+    from tokenledger.web.request_input import body_limit
 
     assert body_limit(setting) == limit
 

@@ -14,7 +14,7 @@ import requests
 from tests.conftest import ROOT_TOKEN
 from tests.security.slow_clients import SlowClients
 from tests.servers import Server, running
-from web.settings import Settings, SettingsError
+from tokenledger.wiring.settings import Settings, SettingsError
 
 SHORT_TIMEOUTS = {
     "TOKENLEDGER_HTTP_READ_HEADER_TIMEOUT": "2s",

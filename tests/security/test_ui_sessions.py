@@ -13,8 +13,8 @@ from freezegun import freeze_time
 from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT_TOKEN
-from web.app import create_app, runtime_of
-from web.settings import Settings
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.settings import Settings
 
 EVIL = "https://evil.example"
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.vault_http import issue, write_policy
-from web.app import runtime_of
+from tokenledger.web.app import runtime_of
 
 NO_TOKEN = ["permission denied"]
 DENIED = ["1 error occurred:\n\t* permission denied\n\n"]

@@ -1,0 +1,102 @@
+"""What the service layer needs from the read models; ``projections`` provides it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from tokenledger.domain.role_settings import RoleSettings
+from tokenledger.domain.token_view import TokenView
+
+
+class TokenIndex(Protocol):
+    def find(self, token_id: UUID) -> TokenView | None:
+        """The live token with this ID, or None."""
+
+    def token_id_for_accessor(self, accessor: str) -> UUID | None:
+        """The live token holding this accessor, or None."""
+
+    def children_of(self, parent_ids: Sequence[UUID]) -> list[UUID]:
+        """IDs of the live tokens whose parent is one of ``parent_ids``."""
+
+    def accessors(self, after: str | None = None, limit: int | None = None, namespace: str = "") -> list[str]:
+        """Live accessors of the namespace in ascending order, starting after ``after``."""
+
+    def created_under(self, namespace: str, path: str) -> list[UUID]:
+        """IDs of the namespace's live tokens created at ``path`` or a path below it."""
+
+    def expired(self, now: datetime, limit: int) -> list[UUID]:
+        """IDs of live tokens whose expiry time has passed, soonest first."""
+
+    def position(self) -> int:
+        """The log position of the last event the read models reflect."""
+
+
+class PolicyIndex(Protocol):
+    def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
+        """The text of each named policy that exists in the namespace."""
+
+    def policy_names(self, namespace: str) -> list[str]:
+        """Every policy written in the namespace, in name order."""
+
+
+class RoleLookup(Protocol):
+    def settings(self, namespace: str, name: str) -> RoleSettings | None:
+        """The role as it is now, or None if there is no such role in the namespace."""
+
+
+class RoleIndex(Protocol):
+    def role_names(self, namespace: str) -> list[str]:
+        """Every role of the namespace, in name order."""
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A token as the audit registry keeps it, ended or not."""
+
+    token_id: UUID
+    accessor: str
+    namespace: str
+    parent_id: UUID | None
+    creator_accessor: str
+    role_name: str
+    display_name: str
+    policies: tuple[str, ...]
+    path: str
+    created_at: datetime
+    expire_at: datetime | None
+    status: str
+    ended_at: datetime | None
+    orphaned_at: datetime | None = None  # since then it has had no parent; parent_id is the one before
+
+
+class AuditIndex(Protocol):
+    def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
+        """The token that held the accessor, live or ended."""
+
+    def event_count(self, aggregate_id: UUID) -> int:
+        """How many events the aggregate has."""
+
+    def version_at(self, aggregate_id: UUID, instant: datetime) -> int | None:
+        """The aggregate's version as of the instant, or None if it did not exist yet."""
+
+    def created_by(self, namespace: str, accessor: str, descendants: bool, after: str | None,
+                   limit: int) -> list[TokenRecord]:
+        """Tokens created by the accessor's token (and their creations), in accessor order."""
+
+    def count_created_by(self, namespace: str, accessor: str, descendants: bool) -> int:
+        """How many tokens ``created_by`` lists in all."""
+
+    def created_against_role(self, namespace: str, role: str, start: datetime | None,
+                             end: datetime | None, after: str | None, limit: int) -> list[TokenRecord]:
+        """Tokens created against the role in [start, end), in accessor order."""
+
+    def count_created_against_role(self, namespace: str, role: str, start: datetime | None,
+                                   end: datetime | None) -> int:
+        """How many tokens ``created_against_role`` lists in all."""
+
+    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
+        """The namespace's live tokens, in accessor order."""

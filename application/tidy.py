@@ -1,0 +1,33 @@
+"""``auth/token/tidy`` as a service: repair the read models, record due expiries, keep the figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import uuid4
+
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.clock import Clock
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.domain.tidy import IndexRepair, TidyCompleted, TidyReport, TidyRun
+
+
+class TidyService:
+    def __init__(self, ledger: TokenLedger, repair_indexes: Callable[[], IndexRepair],
+                 expire_due: Callable[[], int], clock: Clock) -> None:
+        self._ledger = ledger
+        self._repair_indexes = repair_indexes
+        self._expire_due = expire_due
+        self._clock = clock
+
+    def tidy(self, actor: Actor) -> TidyReport:
+        repair = self._repair_indexes()
+        expired = 0
+        while (batch := self._expire_due()) > 0:
+            expired += batch
+        run: TidyRun = TidyRun._create(
+            TidyCompleted, id=uuid4(), timestamp=self._clock.now(), expired_tokens=expired,
+            rows_removed=repair.rows_removed, rows_added=repair.rows_added,
+            tables_repaired=repair.tables, actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
+        )
+        self._ledger.save(run)
+        return run.report

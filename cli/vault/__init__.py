@@ -1,0 +1,1 @@
+"""Vault's CLI for tokens, policies and roles (``tokenledger token|policy ...``), over HTTP."""

@@ -1,0 +1,1 @@
+"""Process wiring: settings, the composition root, the HTTP server and the expiry sweeper."""

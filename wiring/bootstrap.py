@@ -1,0 +1,79 @@
+"""The composition root: builds the ledger, its read models and the service from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tokenledger.application.audit import AuditService
+from tokenledger.domain.batch_tokens import BatchTokenCodec
+from tokenledger.domain.clock import Clock, SystemClock
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.application.policy_service import PolicyService
+from tokenledger.application.role_service import RoleService
+from tokenledger.application.tidy import TidyService
+from tokenledger.domain.token_secrets import TokenHasher
+from tokenledger.application.token_service import TokenService
+from tokenledger.projections.audit_queries import AuditQueries
+from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
+from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.ledger_file import check_readable
+from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.replay import catch_up, repair
+from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
+from tokenledger.wiring.settings import Settings
+
+HMAC_KEY_NAME = "token-hmac"
+BATCH_KEY_NAME = "batch-token-aes-gcm"
+
+
+@dataclass
+class Runtime:
+    """Everything one process needs; build one per process and keep it (the pool closes with it)."""
+
+    settings: Settings
+    clock: Clock
+    ledger: TokenLedger
+    index: IndexStore
+    service: TokenService
+    policies: PolicyService
+    roles: RoleService
+    tidy: TidyService
+    audit: AuditService
+
+    def close(self) -> None:
+        self.index.close()
+        self.ledger.close()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
+    ledger = TokenLedger(env=settings.eventsourcing_env())
+    if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
+        raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
+    check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
+    index = ledger.recorder.index_store()
+    catch_up(ledger, index)
+    hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))
+    batch = BatchTokenCodec(index.ensure_key(BATCH_KEY_NAME))
+    index.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
+    clock = clock or SystemClock()
+    policies = PolicyService(ledger, index, clock)
+    roles = RoleService(ledger, index, clock, settings.ttl_limits.max_ttl)
+    service = TokenService(ledger, index, hasher, clock, settings.ttl_limits,
+                           policies=policies, roles=roles, batch=batch)
+    tidy = TidyService(ledger, lambda: repair(ledger, index), service.expire_due, clock)
+    audit = AuditService(ledger, AuditQueries(index), clock)
+    return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service,
+                   policies=policies, roles=roles, tidy=tidy, audit=audit)
+
+
+@contextmanager
+def opened(store: str | None = None) -> Iterator[Runtime]:
+    """The runtime of the store named (else ``$TOKENLEDGER_STORE``), closed afterwards: for
+    commands that work on a store and exit."""
+    runtime = bootstrap(Settings.from_env().with_overrides(store=store))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
