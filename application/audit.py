@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tokenledger.application.ledger import TokenLedger, project_events
+from tokenledger.application.ports import AuditIndex, TokenRecord
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.errors import InvalidRequest
-from tokenledger.application.ledger import TokenLedger, project_events
 from tokenledger.domain.policy import Policy, policy_id
 from tokenledger.domain.policy_document import normalize_policy_name
-from tokenledger.application.ports import AuditIndex, TokenRecord
 from tokenledger.domain.role import Role
 from tokenledger.domain.role_settings import RoleSettings, role_id
 from tokenledger.domain.token import Token

@@ -6,12 +6,10 @@ read models (see ``projections``) can write them in the same transaction as the 
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import threading
-
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.application.ports import PolicyIndex
+from tokenledger.application.retry import retry_on_conflict
 from tokenledger.domain import policies
 from tokenledger.domain.acl import ACL, Decision
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock
-from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.policy import Policy, policy_id
 from tokenledger.domain.policy_document import (
     DEFAULT_POLICY_TEXT,
@@ -19,8 +21,6 @@ from tokenledger.domain.policy_document import (
     parse_policy,
     policy_name,
 )
-from tokenledger.application.ports import PolicyIndex
-from tokenledger.application.retry import retry_on_conflict
 
 BUSY = "the policy is being written concurrently, try again"
 

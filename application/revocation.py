@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tokenledger.domain.actor import Actor
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.ports import TokenIndex
 from tokenledger.application.retry import retry_on_conflict
+from tokenledger.domain.actor import Actor
 from tokenledger.domain.token import RevocableToken, Token
 
 # Each batch rewrites most pages of the read models' random-keyed indexes, so fewer, larger saves

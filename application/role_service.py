@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tokenledger.domain.actor import Actor
-from tokenledger.domain.clock import Clock
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.ports import RoleIndex
 from tokenledger.application.retry import retry_on_conflict
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.clock import Clock
 from tokenledger.domain.role import Role
 from tokenledger.domain.role_settings import RoleSettings, role_id, role_write_warnings, write_role_settings
 

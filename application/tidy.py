@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import uuid4
 
+from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock
-from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.tidy import IndexRepair, TidyCompleted, TidyReport, TidyRun
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tokenledger.application.ports import TokenIndex
 from tokenledger.domain.batch_tokens import BatchTokenCodec, is_batch_token
 from tokenledger.domain.clock import Clock
-from tokenledger.application.ports import TokenIndex
 from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.domain.token_view import TokenView
 

@@ -8,6 +8,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.application.policy_service import PolicyService
+from tokenledger.application.ports import RoleLookup, TokenIndex
+from tokenledger.application.retry import retry_on_conflict
+from tokenledger.application.revocation import SubtreeRevoker
+from tokenledger.application.token_resolver import TokenResolver
 from tokenledger.domain.actor import SYSTEM, Actor
 from tokenledger.domain.batch_tokens import BatchTokenCodec, BatchTokenRecord
 from tokenledger.domain.caller import Caller
@@ -17,15 +23,9 @@ from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token, renewal_terms
 from tokenledger.domain.leases import Lease, TtlLimits
-from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.namespaces import policy_path, token_value_in
-from tokenledger.application.policy_service import PolicyService
-from tokenledger.application.ports import RoleLookup, TokenIndex
-from tokenledger.application.retry import retry_on_conflict
-from tokenledger.application.revocation import SubtreeRevoker
 from tokenledger.domain.setup import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup
 from tokenledger.domain.token import Token
-from tokenledger.application.token_resolver import TokenResolver
 from tokenledger.domain.token_secrets import TokenHasher, new_accessor, new_service_token
 from tokenledger.domain.token_view import TokenView
 

@@ -14,8 +14,8 @@ from tokenledger.application.audit import Page
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import LedgerError
 from tokenledger.web.audit_api import history_entry, token_as_of_data, token_page
-from tokenledger.wiring.bootstrap import opened
 from tokenledger.web.schemas import go_time
+from tokenledger.wiring.bootstrap import opened
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -11,14 +11,21 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
 from tokenledger.projections.chain_checkpoint import (
-    CHECKPOINT_KEY_NAME, Checkpoint, CheckpointError, check_expected, head_checkpoint, parse_signature,
-    public_key, sign, signature_holds,
+    CHECKPOINT_KEY_NAME,
+    Checkpoint,
+    CheckpointError,
+    check_expected,
+    head_checkpoint,
+    parse_signature,
+    public_key,
+    sign,
+    signature_holds,
 )
 from tokenledger.projections.chain_reader import ChainReader, postgres_reader, sqlite_reader
 from tokenledger.projections.hash_chain import ChainReport, verify_chain
@@ -111,7 +118,7 @@ def _head(arguments: argparse.Namespace) -> int:
     if key is not None:
         print(f"signature {sign(key, checkpoint).hex()}")
         print(f"public_key {public_key(key).hex()}")
-    print(f"time {datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    print(f"time {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
     return 0
 
 

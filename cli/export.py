@@ -82,7 +82,7 @@ def _export(arguments: argparse.Namespace) -> int:
 def _import(arguments: argparse.Namespace) -> int:
     settings = Settings.from_env().with_overrides(store=arguments.store)
     try:
-        source: IO[str] = open(arguments.file, encoding="utf-8") if arguments.file else sys.stdin
+        source: IO[str] = open(arguments.file, encoding="utf-8") if arguments.file else sys.stdin  # noqa: SIM115 - closed below
     except OSError as error:
         print(f"tokenledger: cannot read {arguments.file}: {error.strerror}", file=sys.stderr)
         return 1

@@ -9,9 +9,9 @@ from pathlib import Path
 from eventsourcing.persistence import PersistenceError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tokenledger.projections.replay import rebuild, verify
 from tokenledger.cli import audit, chain, export
 from tokenledger.cli.vault import tokens as vault_commands
+from tokenledger.projections.replay import rebuild, verify
 from tokenledger.wiring.bootstrap import opened
 from tokenledger.wiring.server import LedgerServer, initialise_store, remove_store
 from tokenledger.wiring.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError

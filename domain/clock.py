@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from tokenledger.domain.errors import InvalidRequest
@@ -17,10 +17,10 @@ class SystemClock:
     """Reads the system clock; freezegun controls it in tests."""
 
     def now(self) -> datetime:
-        return datetime.now(tz=timezone.utc)
+        return datetime.now(tz=UTC)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -30,7 +30,7 @@ def to_epoch_us(instant: datetime) -> int:
 
 
 def from_epoch_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(
+    return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(
         microsecond=value % 1_000_000
     )
 
@@ -48,6 +48,6 @@ def parse_instant(text: str, name: str = "time") -> datetime:
     if instant.tzinfo is None:
         raise InvalidRequest(f"{name} must name its time zone (Z or an offset such as +01:00)")
     try:
-        return instant.astimezone(timezone.utc)
+        return instant.astimezone(UTC)
     except OverflowError:
         raise InvalidRequest(f"{name} is outside the years 1 to 9999 in UTC") from None

@@ -11,7 +11,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 
 class Malformed(Exception):
@@ -47,7 +46,7 @@ class Item:
     assign_line: int  # 0 for a block written without "=", as HCL reports it
 
 
-Node = Union[Literal, List, Object]
+Node = Literal | List | Object
 GO_TYPE = {Literal: "*ast.LiteralType", List: "*ast.ListType", Object: "*ast.ObjectType"}
 _TOKEN_NAMES = {"{": "LBRACE", "}": "RBRACE", "[": "LBRACK", "]": "RBRACK", "=": "ASSIGN",
                 ":": "COLON", ",": "COMMA"}  # fmt: skip

@@ -33,7 +33,7 @@ class PolicyRewritten(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, policy: "Policy") -> None:
+    def apply(self, policy: Policy) -> None:
         policy.text = self.text
         policy.deleted = False
 
@@ -44,7 +44,7 @@ class PolicyDeleted(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, policy: "Policy") -> None:
+    def apply(self, policy: Policy) -> None:
         policy.deleted = True
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tokenledger.domain.durations import DurationError, parse_duration
 from tokenledger.domain.errors import InvalidRequest
-from tokenledger.domain.hcl_syntax import GO_TYPE, quoted, Item, List, Literal, Malformed, Node, Object, syntax_tree
+from tokenledger.domain.hcl_syntax import GO_TYPE, Item, List, Literal, Malformed, Node, Object, quoted, syntax_tree
 from tokenledger.domain.policies import DEFAULT, NOT_ASSIGNABLE, ROOT
 
 DENY = "deny"

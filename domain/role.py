@@ -51,7 +51,7 @@ class RoleWritten(Aggregate.Event):
     token_max_ttl: int = 0
     token_policies: list[str] | None = None
 
-    def apply(self, role: "RoleState") -> None:
+    def apply(self, role: RoleState) -> None:
         role.current = _settings_of(self)
 
 
@@ -65,7 +65,7 @@ class RoleDeleted(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, role: "RoleState") -> None:
+    def apply(self, role: RoleState) -> None:
         role.current = None
 
 
@@ -81,7 +81,7 @@ class Role(Aggregate):
 
     @classmethod
     def create(
-        cls, id: UUID, settings: RoleSettings, now: datetime, actor: Actor, namespace: str = ""  # noqa: A002
+        cls, id: UUID, settings: RoleSettings, now: datetime, actor: Actor, namespace: str = ""
     ) -> Role:
         """``namespace`` is "" for the root namespace."""
         return cls._create(

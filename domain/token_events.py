@@ -40,7 +40,7 @@ class TokenUsed(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, token: "TokenState") -> None:
+    def apply(self, token: TokenState) -> None:
         token.uses_left = self.uses_left
 
 
@@ -51,7 +51,7 @@ class TokenRenewed(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, token: "TokenState") -> None:
+    def apply(self, token: TokenState) -> None:
         token.ttl = self.ttl
         token.expire_at = self.expire_at
         token.last_renewal_time = self.timestamp
@@ -62,14 +62,14 @@ class TokenRevoked(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, token: "TokenState") -> None:
+    def apply(self, token: TokenState) -> None:
         token.status = "revoked"
 
 
 class TokenExpired(Aggregate.Event):
     """The token outlived its TTL; recorded once, by whichever process noticed first."""
 
-    def apply(self, token: "TokenState") -> None:
+    def apply(self, token: TokenState) -> None:
         token.status = "expired"
 
 
@@ -78,7 +78,7 @@ class TokenOrphaned(Aggregate.Event):
     actor_accessor: str
     remote_addr: str
 
-    def apply(self, token: "TokenState") -> None:
+    def apply(self, token: TokenState) -> None:
         token.parent_id = None
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.application.ports import TokenRecord
+from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.projections.index_store import IndexStore
 
 # Tokens created by one accessor's token, then by those, and so on: followed by creator, so

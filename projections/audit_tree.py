@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from tokenledger.domain.clock import to_epoch_us
 from tokenledger.application.ports import TokenRecord
+from tokenledger.domain.clock import to_epoch_us
 from tokenledger.projections.audit_queries import AuditQueries
 from tokenledger.projections.audit_queries import _record as record_of_row
 from tokenledger.projections.index_store import IndexStore

@@ -11,7 +11,6 @@ from typing import Any
 
 from tokenledger.projections.writes import Statement
 
-
 # At most; pages are only held as a large transaction touches them. A 100,000-token revoke in
 # batches of 5,000 rewrote most index pages once a batch: with the default 2 MiB cache they were
 # also spilled to the WAL and read back mid-transaction (2.6 GB written, 3.8 GB read, against

@@ -42,7 +42,7 @@ def event_class_or_error(topic: str) -> EventClass | str:
     try:
         cls = resolve_topic(topic)
         hints = typing.get_type_hints(cls)
-    except Exception:  # noqa: BLE001 - any failure to find the class is an unknown type
+    except Exception:
         return f"unknown event type {topic!r}"
     if not isinstance(cls, type) or not issubclass(cls, AggregateEvent) or not dataclasses.is_dataclass(cls):
         return f"{topic!r} is not an event type"
@@ -86,7 +86,7 @@ def aggregate_class(topic: str) -> Any:
         return None
     try:
         return resolve_topic(topic)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

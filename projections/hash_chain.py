@@ -272,7 +272,7 @@ def _explain(report: ChainReport, event: Notification, ahead: list[Link]) -> str
     """An event moved from a later position still links there (``ahead`` starts at the event's
     own entry); else say what the mismatch can mean (on PostgreSQL, rolled-back saves leave gaps
     in the positions, so a gap is only a hint)."""
-    for (_, previous), (other, expected) in zip(ahead, ahead[1:]):
+    for (_, previous), (other, expected) in zip(ahead, ahead[1:], strict=False):
         if link(previous, other, event) == expected:
             return f"event at position {event.id} ({_about(event)}) was chained at position {other}: reordered"
     message = f"event at position {event.id} ({_about(event)}) does not match its hash: altered or reordered"

@@ -181,13 +181,12 @@ class IndexStore:
         transaction. ``events`` may be lazy: they are taken a chunk at a time, so few objects
         live long enough to cost the garbage collector. ``bulk`` is for a replay with writers
         stopped (``Dialect.bulk``)."""
-        with self.transaction(commit=True) as cursor:
-            with self.dialect.bulk(cursor) if bulk else nullcontext():
-                seen = lock_position(cursor, self.dialect)
-                unseen = (event for notification_id, event in events if notification_id > seen)
-                while chunk := list(islice(unseen, APPLY_CHUNK)):
-                    write_rows(cursor, self.dialect, chunk)
-                set_position(cursor, self.dialect, position)
+        with self.transaction(commit=True) as cursor, self.dialect.bulk(cursor) if bulk else nullcontext():
+            seen = lock_position(cursor, self.dialect)
+            unseen = (event for notification_id, event in events if notification_id > seen)
+            while chunk := list(islice(unseen, APPLY_CHUNK)):
+                write_rows(cursor, self.dialect, chunk)
+            set_position(cursor, self.dialect, position)
 
     def clear(self, *, drop_query_indexes: bool = False) -> None:
         """Empty every read model and rewind the position; optionally also drop the indexes only

@@ -18,15 +18,19 @@ from eventsourcing.application import Application
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
+from tokenledger.projections.event_fields import InvalidField, event_class, event_state
 from tokenledger.projections.index_store import KEYS_TABLE, IndexStore
+from tokenledger.projections.ledger_file import (
+    BATCH_SIZE,
+    EVENT_FIELDS,
+    KEY_FIELDS,
+    ImportLineError,
+    ImportSummary,
+    StoreNotEmptyError,
+    parse_instant,
+)
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
-
-from tokenledger.projections.event_fields import InvalidField, event_class, event_state
-from tokenledger.projections.ledger_file import (
-    BATCH_SIZE, EVENT_FIELDS, KEY_FIELDS, ImportLineError,
-    ImportSummary, StoreNotEmptyError, parse_instant,
-)
 
 
 @dataclass(frozen=True)

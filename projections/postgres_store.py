@@ -13,8 +13,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.sql import SQL, Identifier
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect

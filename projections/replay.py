@@ -7,13 +7,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
+from tokenledger.domain.tidy import IndexRepair
 from tokenledger.projections import registry
 from tokenledger.projections.dialect import SQLITE
-from tokenledger.domain.tidy import IndexRepair
 from tokenledger.projections.index_store import Cursor, IndexStore
 
 BATCH_SIZE = 1000
@@ -21,7 +22,7 @@ REBUILD_BATCH_SIZE = 50_000  # a rebuild runs with writers stopped: few, large c
 Progress = Callable[[int], None]
 
 
-def catch_up(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
+def catch_up(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE,
              progress: Progress | None = None, *, bulk: bool = False) -> int:
     """Apply every event after the recorded position, ``batch_size`` per transaction; returns how
     many events were applied. ``bulk`` is for a replay with writers stopped."""
@@ -39,7 +40,7 @@ def catch_up(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE,
             progress(len(notifications))
 
 
-def rebuild(app: Application, store: IndexStore, batch_size: int = REBUILD_BATCH_SIZE,
+def rebuild(app: Application[UUID], store: IndexStore, batch_size: int = REBUILD_BATCH_SIZE,
             progress: Progress | None = None) -> int:
     """Drop every read model's rows and replay the whole log into them (run it with writers stopped).
 
@@ -54,7 +55,7 @@ def rebuild(app: Application, store: IndexStore, batch_size: int = REBUILD_BATCH
         store.create_tables()
 
 
-def verify(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) -> list[str]:
+def verify(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE) -> list[str]:
     """Rebuild the read models from the log into scratch tables and list how the live ones differ."""
     with _scratch_store(store) as scratch:
         catch_up(app, scratch, batch_size)
@@ -66,7 +67,7 @@ def verify(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) ->
         return differences
 
 
-def repair(app: Application, store: IndexStore, batch_size: int = BATCH_SIZE) -> IndexRepair:
+def repair(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE) -> IndexRepair:
     """Make the live read models equal to a fresh replay of the log, while servers run.
 
     The replay runs first, unlocked; then, holding the lock every save takes, the replay catches

@@ -81,7 +81,7 @@ class IndexProjection:
 
     def handler(self, event_type: type) -> Handler | None:
         name = self.handlers.get(event_type)
-        return getattr(self, name) if name else None  # type: ignore[no-any-return]
+        return getattr(self, name) if name else None
 
 
 def epoch_us_or_none(instant: datetime | None) -> int | None:

@@ -14,9 +14,9 @@ from flask import Flask, jsonify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tokenledger.wiring.server import HttpServer  # noqa: E402
-from tokenledger.wiring.settings import Settings  # noqa: E402
-from tokenledger.wiring.whole_request import WsgiApp  # noqa: E402
+from tokenledger.wiring.server import HttpServer
+from tokenledger.wiring.settings import Settings
+from tokenledger.wiring.whole_request import WsgiApp
 
 app = Flask("hello")
 

@@ -4,7 +4,7 @@ record them one by one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 from tokenledger.domain.actor import SYSTEM
@@ -22,8 +22,8 @@ def issue_many(
 ) -> list[str]:
     """``count`` tokens valued ``<prefix>-<n>``: all children of ``parent``, or, with ``chain``,
     each the child of the one before (the first a child of ``parent``)."""
-    hasher = runtime.service._hasher  # noqa: SLF001 - bulk loading stands in for the service
-    now = datetime.now(tz=timezone.utc)
+    hasher = runtime.service._hasher
+    now = datetime.now(tz=UTC)
     values, batch = [], []
     for n in range(count):
         value = f"{prefix}-{n}"

@@ -4,18 +4,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 from flask import Flask
 from flask.testing import FlaskClient
-
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 from freezegun.api import FakeDatetime
 
-from tokenledger.domain.caller import Caller
+from tests.postgres import fresh_schema
 from tokenledger.application.token_service import TokenService
+from tokenledger.domain.caller import Caller
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
-from tests.postgres import fresh_schema
 
 ROOT_TOKEN = "root-token-for-tests"
 

@@ -67,7 +67,7 @@ def running_openbao() -> Iterator[OpenBao]:
     root_token = f"root-{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory(prefix="tokenledger-bao-") as home:
         port = _free_port_pair()
-        log = open(Path(home) / "bao.log", "wb")
+        log = open(Path(home) / "bao.log", "wb")  # noqa: SIM115 - the server writes it until stopped
         process = subprocess.Popen(
             [binary, "server", "-dev", f"-dev-root-token-id={root_token}",
              f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"],

@@ -77,7 +77,7 @@ def start_server(*arguments: str, env: dict[str, str] | None = None) -> Server:
         command += ["--listen-address", f"127.0.0.1:{port}"]
     else:
         port = int(arguments[arguments.index("--dev-listen-address") + 1].rsplit(":", 1)[1])
-    log = tempfile.TemporaryFile(mode="w+")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the server writes it until stopped
     process = subprocess.Popen(
         command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True,

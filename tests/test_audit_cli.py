@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from tokenledger.domain.commands import CreateToken
 from tests.conftest import ROOT_TOKEN, accept_frozen_time
-from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.cli.main import main
+from tokenledger.domain.commands import CreateToken
+from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.wiring.settings import Settings
 
 

@@ -75,7 +75,8 @@ def test_time_travel_is_exact_to_the_instant(client: FlaskClient) -> None:
         assert as_of(client, accessor, "2026-04-01T10:00:03Z").json["data"]["ttl"] == 7199
         assert as_of(client, accessor, "2026-04-01T10:00:04.999999Z").json["data"]["status"] == "live"
         assert as_of(client, accessor, "2026-04-01T10:00:05Z").json["data"]["status"] == "revoked"
-        by_query = call(client, "GET", f"lookup-accessor/{accessor}", query_string={"as_of": "2026-04-01T12:00:04+02:00"})
+        by_query = call(client, "GET", f"lookup-accessor/{accessor}",
+                        query_string={"as_of": "2026-04-01T12:00:04+02:00"})
         assert by_query.json["data"]["status"] == "live" and by_query.json["data"]["as_of"] == "2026-04-01T10:00:04Z"
         assert call(client, "POST", "lookup-accessor", body={"accessor": accessor}).status_code == 400
 

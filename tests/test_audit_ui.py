@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,10 @@ import requests
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from tokenledger.domain.clock import parse_instant
 from tests.conftest import ROOT_TOKEN
 from tests.servers import REPO, Server, free_port, start_server
 from tests.vault_http import CREATES_TOKENS, call, create, write_policy
+from tokenledger.domain.clock import parse_instant
 
 CHROMIUM = os.environ.get("TOKENLEDGER_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_CHROMIUM = os.environ.get("TOKENLEDGER_REQUIRE_CHROMIUM", "") == "1"
@@ -299,7 +299,8 @@ def test_an_unknown_accessor_is_a_404_with_the_search_form(client: FlaskClient) 
 
 
 def test_namespaces_are_kept_apart(client: FlaskClient) -> None:
-    created = call(client, "POST", "create", body={"display_name": "eu-token", "ttl": "1h"}, query_string={"site": "eu"})
+    created = call(client, "POST", "create", body={"display_name": "eu-token", "ttl": "1h"},
+                   query_string={"site": "eu"})
     accessor = created.json["auth"]["accessor"]
     log_in(client)
     assert client.get(f"/ui/tokens/{accessor}").status_code == 404
@@ -412,7 +413,7 @@ def page(browser: Any) -> Iterator[Any]:
 def datetime_local(instant: datetime) -> str:
     """An instant as a datetime-local field holds it (UTC, to the millisecond, rounded down,
     in the browser's normalised form: no trailing zeros)."""
-    text = instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].rstrip("0").rstrip(".")
+    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].rstrip("0").rstrip(".")
     return text[:-3] if text.endswith(":00") and text.count(":") == 2 else text
 
 

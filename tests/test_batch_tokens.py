@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -60,7 +60,7 @@ def test_a_batch_token_dies_with_its_parent_unless_orphan(client: FlaskClient) -
 
 
 def test_a_batch_token_expires_with_its_ttl(client: FlaskClient) -> None:
-    start = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     with freeze_time(start) as frozen:
         token = issue(client, type="batch", policies=["web"], ttl="10m")
         assert call(client, "GET", "lookup-self", token).status_code == 200

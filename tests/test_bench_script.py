@@ -24,7 +24,7 @@ def test_the_quick_benchmark_reports_every_figure(tmp_path: Path) -> None:
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
     figures = json.loads(report.read_text())
-    assert KEYS <= set(figures)
+    assert set(figures) >= KEYS
     assert figures["revoke_completed"] is True
     assert figures["list_tokens"] > figures["sizes"]["rss_large"]  # plus the root and what the RSS load created
     assert all(figures[f"http_{op}_errors"] == 0 for op in ("hello", "create", "lookup", "renew"))

@@ -13,15 +13,15 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from flask.testing import FlaskClient
 
-from tokenledger.application.ledger import TokenLedger
-from tokenledger.projections.ledger_file import LedgerUnreadableError, check_readable
 from tests.conftest import ROOT_TOKEN, accept_frozen_time
 from tests.postgres import fresh_schema
 from tests.test_secrets_never_stored import store_bytes
 from tests.vault_http import call, create, write_policy
+from tokenledger.application.ledger import TokenLedger
+from tokenledger.cli.main import main
+from tokenledger.projections.ledger_file import LedgerUnreadableError, check_readable
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import bootstrap
-from tokenledger.cli.main import main
 from tokenledger.wiring.settings import Settings, SettingsError
 
 KEY = AESCipher.create_key(32)

@@ -9,27 +9,26 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from tests.conftest import ROOT_TOKEN, accept_frozen_time
+from tests.postgres import fresh_schema
+from tests.vault_http import call, create, issue, let_create_tokens, write_policy
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.projections import ledger_file
+from tokenledger.cli.main import main
+from tokenledger.projections import ledger_file, ledger_import
 from tokenledger.projections.index_store import IndexStore
 from tokenledger.projections.ledger_file import ImportLineError
-from tokenledger.projections import ledger_import
 from tokenledger.projections.ledger_import import import_ledger
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
 from tokenledger.projections.replay import verify
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
-from tests.conftest import ROOT_TOKEN, accept_frozen_time
-from tests.postgres import fresh_schema
-from tests.vault_http import call, create, issue, let_create_tokens, write_policy
 from tokenledger.web.app import create_app, runtime_of
-from tokenledger.cli.main import main
 from tokenledger.wiring.settings import Settings
 
 
@@ -239,7 +238,7 @@ def test_since_exports_the_events_from_that_instant_in_log_order(
 ) -> None:
     issue(client, policies=["web"], ttl="1h")
     time.sleep(0.01)
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     time.sleep(0.01)
     later = create(client, policies=["web"], ttl="1h", meta={"when": "later"})
     call(client, "POST", "renew", body={"token": later["auth"]["client_token"], "increment": "2h"})
@@ -264,7 +263,7 @@ def test_a_since_export_imports_only_when_it_holds_whole_histories(
 ) -> None:
     token = issue(client, policies=["web"], ttl="1h")
     time.sleep(0.01)
-    since = datetime.now(timezone.utc).isoformat()
+    since = datetime.now(UTC).isoformat()
     call(client, "POST", "renew", body={"token": token, "increment": "2h"})
     text = export(capsys, store, "--since", since)
     code, _, err = import_text(capsys, monkeypatch, str(tmp_path / "partial.db"), text)

@@ -35,8 +35,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from schemathesis.config import SchemathesisConfig
 
-from tokenledger.domain.errors import PermissionDenied
 from tests.conftest import ROOT_TOKEN
+from tokenledger.domain.errors import PermissionDenied
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.web.consistency import INDEX_HEADER
 from tokenledger.web.openapi import REQUEST_SCHEMAS, SPEC_PATH

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -15,7 +15,7 @@ from tokenledger.domain.leases import TtlLimits
 from tokenledger.domain.role_settings import RoleSettings, write_role_settings
 from tokenledger.domain.token_view import TokenView
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LIMITS = TtlLimits()
 
 
@@ -232,8 +232,9 @@ def role(**given: object) -> RoleSettings:
     return write_role_settings("web", given, None)
 
 
-def plan_with(role_settings: RoleSettings, command: CreateToken = CreateToken(), of: TokenView = ROOT,
+def plan_with(role_settings: RoleSettings, command: CreateToken | None = None, of: TokenView = ROOT,
               sudo: bool | None = None) -> TokenPlan:
+    command = command or CreateToken()
     return plan_child_token(
         replace(command, role_name=role_settings.name), of,
         sudo=of.is_root if sudo is None else sudo, limits=LIMITS, now=NOW, role=role_settings,

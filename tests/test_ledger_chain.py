@@ -11,17 +11,26 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
+from tests.postgres import SERVER_URL
+from tokenledger.cli.main import main
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.projections import registry
-from tokenledger.projections.hash_chain import GENESIS, GENESIS_TABLE, TABLE, ChainError, ChainReport, encode, link, verify_chain
+from tokenledger.projections.hash_chain import (
+    GENESIS,
+    GENESIS_TABLE,
+    TABLE,
+    ChainError,
+    ChainReport,
+    encode,
+    link,
+    verify_chain,
+)
 from tokenledger.projections.index_store import KEYS_TABLE, POSITION_TABLE
 from tokenledger.projections.replay import rebuild
-from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
-from tests.postgres import SERVER_URL
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
-from tokenledger.cli.main import main
 from tokenledger.wiring.settings import Settings
 
 
@@ -209,7 +218,8 @@ def test_swapped_events_are_reported_as_reordered(runtime: Runtime, root: Caller
     for old, new in ((first, -1), (second, first), (-1, second)):
         tamper(runtime, "UPDATE {events} SET {id} = ? WHERE {id} = ?", new, old)
 
-    assert verify(runtime, batch_size=4).problem == f"{about(runtime, first)} was chained at position {second}: reordered"
+    expected = f"{about(runtime, first)} was chained at position {second}: reordered"
+    assert verify(runtime, batch_size=4).problem == expected
 
 
 def test_an_event_inserted_outside_the_ledger_has_no_chain_entry(runtime: Runtime, root: Caller) -> None:

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 
-from tokenledger.domain.role_settings import RoleSettings, role_read_fields
 from tests.vault_http import call, create
+from tokenledger.domain.role_settings import RoleSettings, role_read_fields
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.web.openapi import SPEC_PATH, spec_json
 from tokenledger.web.openapi_schemas import RoleReadSchema

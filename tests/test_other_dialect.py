@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tokenledger.domain.durations import parse_duration
 from tests.conftest import event_count
 from tests.vault_http import call
+from tokenledger.domain.durations import parse_duration
 from tokenledger.web.app import runtime_of
 
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import ROOT_TOKEN
+from tokenledger.application.token_service import Access
 from tokenledger.domain.actor import SYSTEM
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import PermissionDenied
-from tokenledger.application.token_service import Access
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
-from tests.conftest import ROOT_TOKEN
 
 READ_SECRET = Access("secret/app", "read")
 ALLOWS = 'path "secret/app" { capabilities = ["read"] }'

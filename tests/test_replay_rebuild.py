@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -26,7 +26,7 @@ from tokenledger.projections.writes import json_list
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
-NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -94,12 +94,12 @@ def test_a_token_without_uses_ttl_or_parent_writes_nulls(cursor: sqlite3.Cursor)
 
 
 @pytest.mark.parametrize("instant", [
-    NOW, datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
-    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    NOW, datetime(1970, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     datetime(2026, 3, 4, 5, 6, 7, 1, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
 ])
 def test_epoch_microseconds_are_exact(instant: datetime) -> None:
-    delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
     assert to_epoch_us(instant) == (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -155,7 +155,7 @@ def some_history(runtime: Runtime, root: Caller) -> None:
 def test_a_rebuild_builds_again_every_index_it_dropped(runtime: Runtime, root: Caller) -> None:
     some_history(runtime, root)
     before, live = indexes(runtime.index), tables(runtime.index)
-    assert {name for name in registry.query_index_names()} <= before
+    assert set(registry.query_index_names()) <= before
 
     assert rebuild(runtime.ledger, runtime.index, batch_size=5) == runtime.ledger.recorder.max_notification_id()
 

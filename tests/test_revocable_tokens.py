@@ -6,22 +6,22 @@ A large batch runs with the garbage collector paused, and leaves it as it found 
 from __future__ import annotations
 
 import gc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
 
+from tests.conftest import ROOT_TOKEN
 from tokenledger.application import revocation
+from tokenledger.application.revocation import SubtreeRevoker
 from tokenledger.domain.actor import SYSTEM, Actor
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.leases import TtlLimits
-from tokenledger.application.revocation import SubtreeRevoker
 from tokenledger.domain.token import RevocableToken, Token
 from tokenledger.domain.token_events import TokenRevoked
 from tokenledger.domain.token_secrets import new_accessor
 from tokenledger.wiring.bootstrap import Runtime
-from tests.conftest import ROOT_TOKEN
 
 ALICE = Actor(accessor="alice-accessor", remote_addr="10.0.0.1")
 LIMITS = TtlLimits(default_ttl=3600, max_ttl=4 * 3600)
@@ -31,13 +31,13 @@ def issue(runtime: Runtime, parent_id: UUID | None = None, num_uses: int = 0) ->
     plan = TokenPlan(parent_id=parent_id, policies=["default"], meta=None, display_name="token",
                      path="auth/token/create", num_uses=num_uses, renewable=True, ttl=3600,
                      explicit_max_ttl=0, period=0, token_type="service")
-    token = Token.issue(uuid4(), new_accessor(), plan, datetime.now(tz=timezone.utc), SYSTEM)
+    token = Token.issue(uuid4(), new_accessor(), plan, datetime.now(tz=UTC), SYSTEM)
     runtime.ledger.save(token)
     return token
 
 
 def tokens_in_every_state(runtime: Runtime) -> list[Token]:
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     live, renewed, used, orphaned, revoked, expired = (
         issue(runtime), issue(runtime), issue(runtime, num_uses=3), issue(runtime, parent_id=uuid4()),
         issue(runtime), issue(runtime),
@@ -65,7 +65,7 @@ def test_the_last_event_tells_whether_a_token_is_live_and_its_version(runtime: R
 
 def test_revoking_from_the_last_event_records_what_the_whole_token_would(runtime: Runtime) -> None:
     first, second = issue(runtime), issue(runtime)
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     [light] = runtime.ledger.revocable([first.id])
     [whole] = runtime.ledger.get_many([second.id])
     light.revoke(now, ALICE, "parent revoked")
@@ -113,7 +113,7 @@ def test_a_large_batch_runs_with_the_collector_paused_then_restored(runtime: Run
                         lambda *tokens: collector_enabled_at_save.append(gc.isenabled()) or save(*tokens))
 
     recorded = SubtreeRevoker(runtime.ledger, runtime.index).revoke(
-        parent.id, now=datetime.now(tz=timezone.utc), actor=ALICE, reason="revoked")
+        parent.id, now=datetime.now(tz=UTC), actor=ALICE, reason="revoked")
 
     assert recorded == 4 and runtime.ledger.revocable([children[0].id])[0].is_live is False
     assert collector_enabled_at_save == [False, True]  # the three children, then the parent alone
@@ -126,7 +126,7 @@ def test_a_paused_collector_stays_paused(runtime: Runtime, monkeypatch: pytest.M
     gc.disable()
     try:
         SubtreeRevoker(runtime.ledger, runtime.index).revoke(
-            parent.id, now=datetime.now(tz=timezone.utc), actor=ALICE, reason="revoked")
+            parent.id, now=datetime.now(tz=UTC), actor=ALICE, reason="revoked")
         assert not gc.isenabled()
     finally:
         gc.enable()

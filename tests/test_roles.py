@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.cidrs import address_allowed, parse_cidrs
 from tokenledger.domain.errors import InvalidRequest
-from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.role import Role, RoleCreated, RoleDeleted, RoleWritten
 from tokenledger.domain.role_settings import (
     RoleSettings,
@@ -22,7 +22,7 @@ from tokenledger.domain.role_settings import (
     write_role_settings,
 )
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALICE = Actor(accessor="alice-accessor", remote_addr="10.0.0.1")
 BOB = Actor(accessor="bob-accessor", remote_addr="2001:db8::7")
 

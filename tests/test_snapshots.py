@@ -3,9 +3,9 @@ token as a replay of its whole stream; time travel still reaches any version."""
 
 from __future__ import annotations
 
+from tests.conftest import ROOT_TOKEN
 from tokenledger.domain.commands import CreateToken
 from tokenledger.wiring.bootstrap import Runtime
-from tests.conftest import ROOT_TOKEN
 
 RENEWALS = 250
 

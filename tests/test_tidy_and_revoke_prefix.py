@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tokenledger.projections.replay import verify
 from tests.conftest import recorded_topics
 from tests.vault_http import call, issue, write_policy
+from tokenledger.projections.replay import verify
 from tokenledger.web.app import runtime_of
 
 TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -14,7 +14,7 @@ from tokenledger.domain.leases import TtlLimits
 from tokenledger.domain.token import Token
 from tokenledger.domain.token_events import TokenCreated, TokenRenewed, TokenRevoked, TokenUsed
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALICE = Actor(accessor="alice-accessor", remote_addr="10.0.0.1")
 LIMITS = TtlLimits(default_ttl=3600, max_ttl=4 * 3600)
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
+from tests.bulk import issue_many
+from tests.conftest import ROOT_TOKEN, event_count, recorded_topics
+from tokenledger.application.token_service import TokenService
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.token_events import TokenOrphaned, TokenRevoked
-from tokenledger.application.token_service import TokenService
 from tokenledger.projections.index_store import IndexStore
 from tokenledger.projections.replay import rebuild, verify
-from tests.bulk import issue_many
-from tests.conftest import ROOT_TOKEN, event_count, recorded_topics
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
@@ -52,7 +52,7 @@ def test_revoking_a_token_revokes_its_whole_subtree_children_first(
 
     assert [is_usable(service, t) for t in (parent, child, grandchild, sibling)] == [False, False, False, True]
     revoked = [oid for oid, topic in recorded_topics(runtime) if topic == "TokenRevoked"]
-    ids = [service._hasher.token_id(t).hex for t in (grandchild, child, parent)]  # noqa: SLF001
+    ids = [service._hasher.token_id(t).hex for t in (grandchild, child, parent)]
     assert revoked == ids
 
 
@@ -122,7 +122,8 @@ def test_no_child_created_during_a_revoke_survives_it(service: TokenService, roo
         issued: list[str] = []
         stop = threading.Event()
 
-        def keep_creating() -> None:
+        def keep_creating(stop: threading.Event = stop, issued: list[str] = issued,
+                          parent_caller: Caller = parent_caller) -> None:
             while not stop.is_set():
                 try:
                     issued.append(child_of(service, parent_caller))

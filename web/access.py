@@ -9,10 +9,10 @@ from functools import wraps
 
 from flask import Request, Response, g, request
 
-from tokenledger.domain.errors import InvalidRequest
 from tokenledger.application.token_service import Access, TokenService
-from tokenledger.web.fields import count_parameter
+from tokenledger.domain.errors import InvalidRequest
 from tokenledger.web.consistency import required_position, stamp_written_position, wait_for_position
+from tokenledger.web.fields import count_parameter
 from tokenledger.web.namespace import request_namespace
 from tokenledger.web.request_input import presented_token
 

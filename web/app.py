@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from tokenledger.domain.clock import Clock
-from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.web.errors import register_error_handlers
-from tokenledger.wiring.settings import Settings
 from tokenledger.web.observability import install_observability
 from tokenledger.web.openapi import register_openapi
 from tokenledger.web.request_input import body_reader, refuse_nul_characters
 from tokenledger.web.sys_api import create_sys_blueprint
 from tokenledger.web.token_api import create_token_blueprint
 from tokenledger.web.ui import create_ui_blueprint
+from tokenledger.wiring.bootstrap import Runtime, bootstrap
+from tokenledger.wiring.settings import Settings
 
 EXTENSION_KEY = "tokenledger"
 

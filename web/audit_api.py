@@ -11,11 +11,11 @@ from uuid import UUID
 from flask import Request, Response, request
 
 from tokenledger.application.audit import AuditService, HistoryEntry, Page, TokenAsOf
+from tokenledger.application.ports import TokenRecord
+from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
-from tokenledger.application.ports import TokenRecord
-from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.web.envelope import vault_response
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.schemas import LOOKUP_DATA, TokenLookup, go_time

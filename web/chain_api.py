@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from flask import Response
 
+from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.errors import PermissionDenied
-from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
 from tokenledger.projections.hash_chain import ChainedRecorder
 from tokenledger.projections.index_store import IndexStore

@@ -14,8 +14,8 @@ import time
 
 from flask import Request, Response
 
-from tokenledger.domain.errors import InvalidRequest, LedgerError
 from tokenledger.application.token_service import TokenService
+from tokenledger.domain.errors import InvalidRequest, LedgerError
 
 INDEX_HEADER = "X-Vault-Index"
 _POSITION = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within a 64-bit integer

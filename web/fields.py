@@ -11,7 +11,7 @@ from tokenledger.domain.durations import DurationError, parse_duration
 from tokenledger.domain.errors import InvalidRequest
 
 
-class Duration(fields.Field):
+class Duration(fields.Field):  # type: ignore[type-arg]
     """Vault durations: whole seconds as a number or string, or units such as ``1h30m``."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
@@ -26,7 +26,7 @@ _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,19}")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
-class WholeNumber(fields.Field):
+class WholeNumber(fields.Field):  # type: ignore[type-arg]
     """An integer, given as a JSON number or a numeric string of ASCII digits; fractions, booleans
     and anything past 2**31 - 1 either way are refused."""
 
@@ -54,7 +54,7 @@ def count_parameter(text: str, name: str, maximum: int) -> int:
     return min(int(cleaned), maximum)
 
 
-class NameList(fields.Field):
+class NameList(fields.Field):  # type: ignore[type-arg]
     """A JSON array of strings, or one comma-delimited string."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:

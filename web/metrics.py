@@ -55,7 +55,7 @@ class Metrics:
 
         registry = CollectorRegistry()
         if os.environ.get(MULTIPROCESS_DIR):
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry.register(self._registry)
         registry.register(_StoreCollector(self._runtime))

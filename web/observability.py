@@ -11,9 +11,9 @@ from flask import Blueprint, Flask, Response, g, request
 
 from tokenledger.domain.caller import Caller
 from tokenledger.web.access import Gate
-from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.web.envelope import error_response, json_response
 from tokenledger.web.metrics import UNMATCHED_ROUTE, Metrics
+from tokenledger.wiring.bootstrap import Runtime
 
 log = logging.getLogger("tokenledger.request")
 VERSION = "tokenledger 0.1.0"
@@ -50,7 +50,7 @@ def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
         try:
             initialised = runtime.ledger.is_initialised()
             reachable = True
-        except Exception:  # noqa: BLE001 - any store failure means "not serving"
+        except Exception:
             initialised, reachable = False, False
         status = 200 if initialised else (501 if reachable else 503)
         body = {"initialized": initialised, "sealed": False, "standby": False,

@@ -56,12 +56,12 @@ from tokenledger.web.openapi_schemas import (
     CapabilitiesDataSchema,
     HealthSchema,
     HistoryEventSchema,
+    LedgerHeadSchema,
     LegacyPolicyListSchema,
     LegacyPolicyReadSchema,
     PolicyListSchema,
     PolicyReadSchema,
     RoleReadSchema,
-    LedgerHeadSchema,
     TokenHistorySchema,
     TokenPageSchema,
     TokenSummarySchema,
@@ -171,7 +171,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     converter = plugin.converter
     assert converter is not None
-    converter.add_attribute_function(function_field_types)
+    converter.add_attribute_function(function_field_types)  # type: ignore[no-untyped-call]
     spec.components.security_scheme("VaultToken", {"type": "apiKey", "in": "header", "name": "X-Vault-Token"})
     spec.components.security_scheme("Bearer", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("UISession", {
@@ -190,7 +190,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for name, request_schema in REQUEST_SCHEMAS.items():
         spec.components.schema(name, _request_schema(converter.schema2jsonschema, request_schema))
     for name, form in FORM_SCHEMAS.items():
-        spec.components.schema(name, converter.schema2jsonschema(form()))
+        spec.components.schema(name, converter.schema2jsonschema(form()))  # type: ignore[no-untyped-call]
     for name, nested in NESTED_SCHEMAS.items():  # referred to by the others: apispec keeps them by class
         spec.components.schema(name, schema=nested)
     for name, response_schema in RESPONSE_SCHEMAS.items():

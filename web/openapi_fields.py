@@ -56,7 +56,7 @@ _WHOLE_NUMBER: JsonSchema = {
 }
 
 
-def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:
+def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:  # type: ignore[type-arg]
     """An apispec attribute function: JSON types for this project's field classes."""
     if isinstance(field, Duration):
         return copy.deepcopy(_DURATION)

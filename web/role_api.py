@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from flask import Response, request
 from marshmallow import fields
 
 from tokenledger.application.audit import AuditService
-from tokenledger.domain.caller import Caller
 from tokenledger.application.role_service import RoleService
+from tokenledger.domain.caller import Caller
 from tokenledger.domain.role_settings import role_read_fields
 from tokenledger.web.access import is_list_request, paged_keys
 from tokenledger.web.audit_api import as_of

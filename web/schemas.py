@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, post_dump, post_load
@@ -99,7 +99,7 @@ def go_time(instant: datetime | None) -> str | None:
     """RFC 3339 with fractional seconds trimmed of trailing zeros, as Go encodes a time."""
     if instant is None:
         return None
-    text = instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
     return text + "Z"
 
 

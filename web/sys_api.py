@@ -9,20 +9,20 @@ from flask import Blueprint, Response, request
 from marshmallow import fields
 
 from tokenledger.application.audit import AuditService
-from tokenledger.domain.caller import Caller
-from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.token_service import TokenService
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web.access import Gate, is_list_request, paged_keys
 from tokenledger.web.audit_api import HistoryEndpoints, as_of
-from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.fields import NameList, RequestSchema
 from tokenledger.web.request_input import body_reader, load
 from tokenledger.web.unrouted import add_unrouted_paths
+from tokenledger.wiring.bootstrap import Runtime
 
 Handler = Callable[..., Response]
 WRITE = ["POST", "PUT"]

@@ -7,23 +7,23 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, request
 
-from tokenledger.domain.caller import Caller
-from tokenledger.domain.clock import Clock
-from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.application.audit import DEFAULT_PAGE, AuditService
 from tokenledger.application.tidy import TidyService
 from tokenledger.application.token_service import POLICY_DENIED, Renewal, TokenService
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.clock import Clock
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web import schemas
 from tokenledger.web.access import Gate, is_list_request, list_limit
 from tokenledger.web.audit_api import as_of, token_as_of_data, token_page
-from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.namespace import addresses_a_site
 from tokenledger.web.request_input import body_parameters, body_reader, load, uses_aliases
 from tokenledger.web.role_api import RoleEndpoints
 from tokenledger.web.unrouted import add_unrouted_paths
+from tokenledger.wiring.bootstrap import Runtime
 
 UPDATE = ["POST", "PUT"]
 READ_OR_UPDATE = ["GET", "POST", "PUT"]

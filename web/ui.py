@@ -12,26 +12,46 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from flask import (Blueprint, Flask, current_app, flash, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from tokenledger.application.audit import DEFAULT_PAGE
+from tokenledger.application.token_service import POLICY_DENIED, Access
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import from_epoch_us, to_epoch_us
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.namespaces import parse_namespace
-from tokenledger.application.token_service import POLICY_DENIED, Access
 from tokenledger.projections.audit_tree import AuditTree
 from tokenledger.projections.ui_logouts import SessionLogouts
-from tokenledger.wiring.bootstrap import HMAC_KEY_NAME, Runtime
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.schemas import go_time
-from tokenledger.web.ui_session import (ACCESSOR, LOGIN_US, NAMESPACE, SEALED, SESSION_ID, CookieOnlySessionInterface,
-                             TokenSeal, cross_site_refusal, flask_secret, new_session_id)
+from tokenledger.web.ui_session import (
+    ACCESSOR,
+    LOGIN_US,
+    NAMESPACE,
+    SEALED,
+    SESSION_ID,
+    CookieOnlySessionInterface,
+    TokenSeal,
+    cross_site_refusal,
+    flask_secret,
+    new_session_id,
+)
 from tokenledger.web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
+from tokenledger.wiring.bootstrap import HMAC_KEY_NAME, Runtime
 
 HISTORY_PATH = "sys/ledger/history/accessor"
 

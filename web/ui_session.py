@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _SEAL_CONTEXT = b"tokenledger audit page: sealed token"
 _NONCE_BYTES = 12

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from tokenledger.application.audit import HistoryEntry
+from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest
-from tokenledger.application.ports import TokenRecord
 from tokenledger.projections.audit_tree import Family, status_at
 from tokenledger.web.audit_api import plain
 from tokenledger.web.schemas import go_time
@@ -87,7 +87,7 @@ def parse_as_of(text: str) -> datetime | None:
     except ValueError:
         raise InvalidRequest("the instant must look like 2026-11-23T10:00:05Z (UTC)") from None
     if instant.tzinfo is None:
-        return instant.replace(tzinfo=timezone.utc)
+        return instant.replace(tzinfo=UTC)
     return parse_instant(instant.isoformat(), "the instant")
 
 
@@ -95,7 +95,7 @@ def local_input_value(instant: datetime | None) -> str:
     """The instant as a datetime-local field shows it, in UTC to the millisecond."""
     if instant is None:
         return ""
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
 
 
 def _just_before(instant: datetime) -> datetime:

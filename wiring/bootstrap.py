@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tokenledger.application.audit import AuditService
-from tokenledger.domain.batch_tokens import BatchTokenCodec
-from tokenledger.domain.clock import Clock, SystemClock
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.role_service import RoleService
 from tokenledger.application.tidy import TidyService
-from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.application.token_service import TokenService
+from tokenledger.domain.batch_tokens import BatchTokenCodec
+from tokenledger.domain.clock import Clock, SystemClock
+from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.projections.audit_queries import AuditQueries
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
 from tokenledger.projections.index_store import IndexStore

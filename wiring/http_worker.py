@@ -1,5 +1,6 @@
 """gunicorn's worker for tokenledger: uvicorn's event loop reads every request whole (see
-``tokenledger.wiring.http_protocol`` and ``tokenledger.wiring.whole_request``) and the WSGI app runs on a thread pool."""
+``tokenledger.wiring.http_protocol`` and ``tokenledger.wiring.whole_request``) and the WSGI app
+runs on a thread pool."""
 
 from __future__ import annotations
 

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from tokenledger.web.app import create_app, runtime_of
-from tokenledger.wiring.bootstrap import bootstrap
-from tokenledger.wiring.expiry import ExpirySweeper
 from tokenledger.web.json_logging import configure_json_logging
 from tokenledger.web.metrics import MULTIPROCESS_DIR
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.wiring.expiry import ExpirySweeper
 from tokenledger.wiring.settings import HttpTimeouts, Settings
 from tokenledger.wiring.whole_request import WholeRequestFirst, WsgiApp, asgi_app
 
@@ -100,4 +99,4 @@ class LedgerServer(HttpServer):
         runtime = runtime_of(app)
         if self._settings.expiry_sweep_seconds > 0:
             ExpirySweeper(runtime.service, self._settings.expiry_sweep_seconds).start()
-        return app  # type: ignore[return-value]
+        return app

@@ -8,8 +8,8 @@ from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tokenledger.domain.durations import DurationError, parse_duration
 from tokenledger.domain.leases import TtlLimits

@@ -48,7 +48,8 @@ class WsgiOnThreads:
         started: list[Any] = []
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], None]:
             if exc_info is not None and started:
                 raise exc_info[1].with_traceback(exc_info[2])
             started[:] = [int(status.split(" ", 1)[0]),

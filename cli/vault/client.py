@@ -14,8 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from tokenledger.domain.durations import DurationError, parse_duration
 from tokenledger.cli.vault.args import FORMATS, parse_bool_text
+from tokenledger.domain.durations import DurationError, parse_duration
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8200"
 DEFAULT_TIMEOUT_SECONDS = 60
@@ -161,7 +161,7 @@ def _reason(error: BaseException) -> str:
     text = str(error)
     found = _ERRNO.findall(text)
     if found:
-        return found[-1].strip().rstrip(".").lower()
+        return str(found[-1]).strip().rstrip(".").lower()
     if "Connection refused" in text:
         return "connection refused"
     return _one_line(text)[:200] or type(error).__name__

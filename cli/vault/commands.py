@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from tokenledger.cli.vault.args import VaultArgumentParser, add_connection_options
 from tokenledger.cli.vault.client import USAGE, ApiError, Client, CliError, output_format
 from tokenledger.cli.vault.output import print_json, print_warnings
 
 Run = Callable[[Client, argparse.Namespace], int]
-Actions = argparse._SubParsersAction  # type: ignore[type-arg]
+Actions: TypeAlias = "argparse._SubParsersAction[Any]"
 INTERRUPTED = 130
 
 
@@ -46,7 +46,7 @@ def _reporting(run: Run, doing: str, arguments: argparse.Namespace) -> int:
         message, code = f"Error {doing}: {error.strerror or error}", 1
     except KeyboardInterrupt:
         message, code = "Interrupted", INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - the promise is one line, whatever went wrong
+    except Exception as error:
         message, code = f"Error {doing}: unexpected {type(error).__name__}: {error}", 1
     if client is not None:
         message = client.redact(message)

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from tokenledger.domain.durations import format_duration
 from tokenledger.cli.vault.client import CliError
+from tokenledger.domain.durations import format_duration
 
 GLUE = "    "
 

@@ -11,10 +11,10 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from tokenledger.domain.acl import ACL
-from tokenledger.domain.policy_document import parse_policy
 from tests.conftest import ROOT_TOKEN
 from tests.vault_http import call, issue, write_policy
+from tokenledger.domain.acl import ACL
+from tokenledger.domain.policy_document import parse_policy
 
 DENIED = ["1 error occurred:\n\t* permission denied\n\n"]
 

@@ -16,14 +16,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tokenledger.domain.errors import ConcurrentUpdate
-from tokenledger.domain.policy import PolicyDeleted, policy_id
-from tokenledger.application.retry import retry_on_conflict
-from tokenledger.domain.role import RoleDeleted, RoleWritten
-from tokenledger.domain.role_settings import role_id
 from tests.conftest import ROOT_TOKEN
 from tests.servers import running
 from tests.vault_http import call
+from tokenledger.application.retry import retry_on_conflict
+from tokenledger.domain.errors import ConcurrentUpdate
+from tokenledger.domain.policy import PolicyDeleted, policy_id
+from tokenledger.domain.role import RoleDeleted, RoleWritten
+from tokenledger.domain.role_settings import role_id
 from tokenledger.web.app import runtime_of
 from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.wiring.server import initialise_store

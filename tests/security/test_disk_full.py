@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tokenledger.projections.replay import verify
-from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.postgres import SERVER_URL, fresh_schema
+from tokenledger.projections.replay import verify
+from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.wiring.settings import Settings

@@ -245,15 +245,16 @@ def test_no_token_value_is_stored_after_paths_the_first_scan_does_not_take(
         create(client, ttl="1h", period="1h")["auth"]["client_token"],
     ]
     bearer = {"Authorization": f"Bearer {tokens[3]}"}
+    rooted = {"X-Vault-Token": ROOT_TOKEN}
     outcomes = [
         client.post("/v1/auth/token/renew-self", json={"increment": "1h"}, headers=bearer).status_code,
-        client.post(f"/v1/auth/token/renew/{tokens[0]}", json={}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
-        client.post("/v1/auth/token/renew", data={"token": tokens[1]}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
-        client.post("/v1/auth/token/lookup", data={"token": tokens[2]}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
+        client.post(f"/v1/auth/token/renew/{tokens[0]}", json={}, headers=rooted).status_code,
+        client.post("/v1/auth/token/renew", data={"token": tokens[1]}, headers=rooted).status_code,
+        client.post("/v1/auth/token/lookup", data={"token": tokens[2]}, headers=rooted).status_code,
         client.post("/v1/auth/token/revoke-self", headers={"X-Vault-Token": tokens[4]}).status_code,
-        client.post(f"/v1/auth/token/revoke-orphan/{tokens[1]}", json={}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
-        client.post(f"/v1/auth/token/revoke/{tokens[0]}", json={}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
-        client.post("/v1/auth/token/revoke", data={"token": tokens[2]}, headers={"X-Vault-Token": ROOT_TOKEN}).status_code,
+        client.post(f"/v1/auth/token/revoke-orphan/{tokens[1]}", json={}, headers=rooted).status_code,
+        client.post(f"/v1/auth/token/revoke/{tokens[0]}", json={}, headers=rooted).status_code,
+        client.post("/v1/auth/token/revoke", data={"token": tokens[2]}, headers=rooted).status_code,
         client.get("/v1/auth/token/lookup-self", headers=bearer).status_code,
     ]
     assert outcomes == [200, 200, 200, 200, 204, 204, 204, 204, 200]

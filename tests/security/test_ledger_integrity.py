@@ -12,16 +12,16 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 
-from tokenledger.domain.caller import Caller
-from tokenledger.projections import registry
-from tokenledger.projections.hash_chain import GENESIS
 from tests.conftest import ROOT_TOKEN, accept_frozen_time, event_count
 from tests.postgres import SERVER_URL, fresh_schema
 from tests.test_ledger_chain import a_few_tokens, about, create, positions, tamper
 from tests.vault_http import call, issue, write_policy
+from tokenledger.cli.main import main
+from tokenledger.domain.caller import Caller
+from tokenledger.projections import registry
+from tokenledger.projections.hash_chain import GENESIS
 from tokenledger.web.app import runtime_of
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
-from tokenledger.cli.main import main
 from tokenledger.wiring.settings import Settings
 
 Capture = pytest.CaptureFixture[str]

@@ -18,11 +18,11 @@ from werkzeug.test import TestResponse
 from tests.conftest import ROOT_TOKEN, event_count
 from tests.servers import Server, running
 from tokenledger.web.app import create_app, runtime_of
-from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.web.errors import register_error_handlers
-from tokenledger.wiring.settings import Settings
 from tokenledger.web.sys_api import create_sys_blueprint
 from tokenledger.web.token_api import create_token_blueprint
+from tokenledger.wiring.bootstrap import bootstrap
+from tokenledger.wiring.settings import Settings
 
 HEADERS = {"X-Vault-Token": ROOT_TOKEN}
 SURROGATE = '"\\ud800"'  # JSON's escape for a lone high surrogate, as sent on the wire

@@ -139,7 +139,8 @@ def test_a_list_request_split_across_reads_is_served_as_a_list(server: Server) -
 
 def test_a_request_the_http_parser_refuses_is_answered_in_vaults_error_shape(server: Server) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
-        connection.sendall(b"POST /v1/auth/token/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        connection.sendall(b"POST /v1/auth/token/create HTTP/1.1\r\nHost: x\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
         answer = _read_to_end(connection)
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
     assert answer.endswith(b'{"errors": ["malformed HTTP request"]}'), answer[:300]
