@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from tokenledger.application.ledger import TokenLedger, project_events
-from tokenledger.application.ports import AuditIndex, TokenRecord
+from tokenledger.application.ports import AuditQueries, TokenRecord
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.domain.policy import Policy, policy_id
@@ -52,7 +52,7 @@ class Page:
 
 
 class AuditService:
-    def __init__(self, ledger: TokenLedger, index: AuditIndex, clock: Clock) -> None:
+    def __init__(self, ledger: TokenLedger, index: AuditQueries, clock: Clock) -> None:
         self._ledger = ledger
         self._index = index
         self._clock = clock

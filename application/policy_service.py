@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.application.ports import PolicyIndex
+from tokenledger.application.ports import PolicyQueries
 from tokenledger.application.retry import retry_on_conflict
 from tokenledger.domain import policies
 from tokenledger.domain.acl import ACL, Decision
@@ -26,7 +26,7 @@ BUSY = "the policy is being written concurrently, try again"
 
 
 class PolicyService:
-    def __init__(self, ledger: TokenLedger, index: PolicyIndex, clock: Clock) -> None:
+    def __init__(self, ledger: TokenLedger, index: PolicyQueries, clock: Clock) -> None:
         self._ledger = ledger
         self._index = index
         self._clock = clock

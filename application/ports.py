@@ -12,7 +12,7 @@ from tokenledger.domain.role_settings import RoleSettings
 from tokenledger.domain.token_view import TokenView
 
 
-class TokenIndex(Protocol):
+class TokenQueries(Protocol):
     def find(self, token_id: UUID) -> TokenView | None:
         """The live token with this ID, or None."""
 
@@ -35,7 +35,7 @@ class TokenIndex(Protocol):
         """The log position of the last event the read models reflect."""
 
 
-class PolicyIndex(Protocol):
+class PolicyQueries(Protocol):
     def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
         """The text of each named policy that exists in the namespace."""
 
@@ -48,7 +48,7 @@ class RoleLookup(Protocol):
         """The role as it is now, or None if there is no such role in the namespace."""
 
 
-class RoleIndex(Protocol):
+class RoleQueries(Protocol):
     def role_names(self, namespace: str) -> list[str]:
         """Every role of the namespace, in name order."""
 
@@ -73,7 +73,7 @@ class TokenRecord:
     orphaned_at: datetime | None = None  # since then it has had no parent; parent_id is the one before
 
 
-class AuditIndex(Protocol):
+class AuditQueries(Protocol):
     def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
         """The token that held the accessor, live or ended."""
 

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.application.ports import TokenIndex
+from tokenledger.application.ports import TokenQueries
 from tokenledger.application.retry import retry_on_conflict
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.token import RevocableToken, Token
@@ -37,7 +37,7 @@ Loader = Callable[[Sequence[UUID]], list[Any]]
 
 
 class SubtreeRevoker:
-    def __init__(self, ledger: TokenLedger, index: TokenIndex, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, ledger: TokenLedger, index: TokenQueries, batch_size: int = BATCH_SIZE) -> None:
         self._ledger = ledger
         self._index = index
         self._batch_size = batch_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.application.ports import RoleIndex
+from tokenledger.application.ports import RoleQueries
 from tokenledger.application.retry import retry_on_conflict
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock
@@ -16,7 +16,7 @@ BUSY = "the role is being written concurrently, try again"
 
 
 class RoleService:
-    def __init__(self, ledger: TokenLedger, index: RoleIndex, clock: Clock, max_lease_ttl: int) -> None:
+    def __init__(self, ledger: TokenLedger, index: RoleQueries, clock: Clock, max_lease_ttl: int) -> None:
         self._ledger = ledger
         self._index = index
         self._clock = clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokenledger.application.ports import TokenIndex
+from tokenledger.application.ports import TokenQueries
 from tokenledger.domain.batch_tokens import BatchTokenCodec, is_batch_token
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.token_secrets import TokenHasher
@@ -10,7 +10,7 @@ from tokenledger.domain.token_view import TokenView
 
 
 class TokenResolver:
-    def __init__(self, index: TokenIndex, hasher: TokenHasher, batch: BatchTokenCodec, clock: Clock) -> None:
+    def __init__(self, index: TokenQueries, hasher: TokenHasher, batch: BatchTokenCodec, clock: Clock) -> None:
         self._index = index
         self._hasher = hasher
         self._batch = batch

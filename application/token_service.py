@@ -10,7 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
-from tokenledger.application.ports import RoleLookup, TokenIndex
+from tokenledger.application.ports import RoleLookup, TokenQueries
 from tokenledger.application.retry import retry_on_conflict
 from tokenledger.application.revocation import SubtreeRevoker
 from tokenledger.application.token_resolver import TokenResolver
@@ -61,7 +61,7 @@ class TokenService:
     def __init__(
         self,
         ledger: TokenLedger,
-        index: TokenIndex,
+        index: TokenQueries,
         hasher: TokenHasher,
         clock: Clock,
         limits: TtlLimits,

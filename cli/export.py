@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import IO
 
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.projections.index_store import IndexStore
 from tokenledger.projections.ledger_file import (
     ImportLineError,
     LedgerFileError,
@@ -22,6 +21,7 @@ from tokenledger.projections.ledger_file import (
 )
 from tokenledger.projections.ledger_import import import_ledger
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.wiring.settings import Settings
 
@@ -113,7 +113,7 @@ def _import(arguments: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _ledger(settings: Settings) -> Iterator[tuple[TokenLedger, IndexStore]]:
+def _ledger(settings: Settings) -> Iterator[tuple[TokenLedger, ReadModelStore]]:
     """The store's ledger and read models, without the service: nothing derives keys from the
     store (an import may replace them) or writes to it but the command itself."""
     ledger = TokenLedger(env=settings.eventsourcing_env())
@@ -121,6 +121,6 @@ def _ledger(settings: Settings) -> Iterator[tuple[TokenLedger, IndexStore]]:
         if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
             raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
         check_readable(ledger)
-        yield ledger, ledger.recorder.index_store()
+        yield ledger, ledger.recorder.read_model_store()
     finally:
         ledger.close()

@@ -83,7 +83,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _verify(arguments: argparse.Namespace) -> int:
     with opened(arguments.store) as runtime:
-        differences = verify(runtime.ledger, runtime.index)
+        differences = verify(runtime.ledger, runtime.read_models)
     for difference in differences:
         print(difference)
     print(f"{len(differences)} difference(s) between the read models and the ledger")
@@ -96,7 +96,7 @@ def _rebuild(arguments: argparse.Namespace) -> int:
         with Progress(TextColumn("rebuilding read models"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("events"), TimeRemainingColumn(), transient=True) as progress:
             task = progress.add_task("rebuild", total=total)
-            replayed = rebuild(runtime.ledger, runtime.index,
+            replayed = rebuild(runtime.ledger, runtime.read_models,
                                progress=lambda count: progress.advance(task, count))
     print(f"rebuilt the read models from {replayed} events")
     return 0

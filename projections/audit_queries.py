@@ -1,4 +1,4 @@
-"""The audit queries (``tokenledger.application.ports.AuditIndex``) over the registry and event-time read models."""
+"""The audit queries (``tokenledger.application.ports.AuditQueries``) over the registry and event-time read models."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
-from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.read_model_store import ReadModelStore
 
 # Tokens created by one accessor's token, then by those, and so on: followed by creator, so
 # orphans a token created are found too.
@@ -21,8 +21,8 @@ _CREATED_BY_DESCENDANTS = (
 )
 
 
-class AuditQueries:
-    def __init__(self, store: IndexStore) -> None:
+class SqlAuditQueries:
+    def __init__(self, store: ReadModelStore) -> None:
         self._store = store
 
     def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:

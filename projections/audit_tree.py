@@ -9,9 +9,9 @@ from uuid import UUID
 
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import to_epoch_us
-from tokenledger.projections.audit_queries import AuditQueries
+from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.audit_queries import _record as record_of_row
-from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.read_model_store import ReadModelStore
 
 _NO_INSTANT_US = 2**62  # later than any recorded time
 
@@ -59,10 +59,10 @@ class Family:
 
 
 class AuditTree:
-    def __init__(self, store: IndexStore, *, max_ancestors: int = 50, max_descendants: int = 500,
+    def __init__(self, store: ReadModelStore, *, max_ancestors: int = 50, max_descendants: int = 500,
                  max_depth: int = 30) -> None:
         self._store = store
-        self._queries = AuditQueries(store)
+        self._queries = SqlAuditQueries(store)
         self._max_ancestors = max_ancestors
         self._max_descendants = max_descendants
         self._max_depth = max_depth

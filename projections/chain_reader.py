@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, SQLITE, Dialect
-from tokenledger.projections.index_store import KEYS_TABLE, Cursor
+from tokenledger.projections.read_model_store import KEYS_TABLE, Cursor
 
 SQLITE_EVENTS = hash_chain.EventsTable("stored_events", "rowid")  # the library's names for ours
 POSTGRES_EVENTS = hash_chain.EventsTable("tokenledger_events", "notification_id")

@@ -24,7 +24,7 @@ from typing import Protocol
 from eventsourcing.persistence import DatabaseError, Notification, StoredEvent
 
 from tokenledger.projections.dialect import Dialect
-from tokenledger.projections.index_store import Cursor
+from tokenledger.projections.read_model_store import Cursor
 
 TABLE = "ledger_chain"
 GENESIS_TABLE = "ledger_genesis"

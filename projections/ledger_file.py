@@ -42,7 +42,7 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification, 
 from eventsourcing.utils import get_topic, resolve_topic
 
 from tokenledger.projections.event_fields import InvalidField, event_class, event_state
-from tokenledger.projections.index_store import KEYS_TABLE, IndexStore
+from tokenledger.projections.read_model_store import KEYS_TABLE, ReadModelStore
 
 BATCH_SIZE = 1000
 EVENT_FIELDS = ("position", "aggregate_id", "version", "type", "timestamp", "data")
@@ -110,7 +110,7 @@ def check_readable(ledger: Application[Any]) -> None:
 # -- export ------------------------------------------------------------------------------------
 
 
-def export_ledger(ledger: Application[Any], index: IndexStore, out: IO[str], *,
+def export_ledger(ledger: Application[Any], index: ReadModelStore, out: IO[str], *,
                   since: datetime | None = None, with_keys: bool = True,
                   batch_size: int = BATCH_SIZE) -> ExportSummary:
     """Write the store's keys (unless ``with_keys`` is false), then every event recorded up to
@@ -136,7 +136,7 @@ def export_ledger(ledger: Application[Any], index: IndexStore, out: IO[str], *,
     return ExportSummary(keys=len(keys), events=events)
 
 
-def read_keys(index: IndexStore) -> list[tuple[str, bytes]]:
+def read_keys(index: ReadModelStore) -> list[tuple[str, bytes]]:
     with index.transaction(commit=False) as cursor:
         cursor.execute(index.dialect.sql(f"SELECT name, material FROM {KEYS_TABLE} ORDER BY name"))
         return [(row["name"], bytes(row["material"])) for row in cursor.fetchall()]

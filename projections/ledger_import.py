@@ -19,7 +19,6 @@ from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from tokenledger.projections.event_fields import InvalidField, event_class, event_state
-from tokenledger.projections.index_store import KEYS_TABLE, IndexStore
 from tokenledger.projections.ledger_file import (
     BATCH_SIZE,
     EVENT_FIELDS,
@@ -30,6 +29,7 @@ from tokenledger.projections.ledger_file import (
     parse_instant,
 )
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.read_model_store import KEYS_TABLE, ReadModelStore
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 
 
@@ -39,7 +39,7 @@ class _Event:
     event: Any
 
 
-def import_ledger(ledger: Application[Any], index: IndexStore, source: IO[str],
+def import_ledger(ledger: Application[Any], index: ReadModelStore, source: IO[str],
                   batch_size: int = BATCH_SIZE) -> ImportSummary:
     """Restore an export into this store, which must have no event yet.
 
@@ -60,7 +60,7 @@ def import_ledger(ledger: Application[Any], index: IndexStore, source: IO[str],
     return ImportSummary(keys=keys, events=events, positions_preserved=preserved)
 
 
-def _insert_all(ledger: Application[Any], index: IndexStore, items: Iterator[tuple[str, bytes] | _Event],
+def _insert_all(ledger: Application[Any], index: ReadModelStore, items: Iterator[tuple[str, bytes] | _Event],
                 batch_size: int) -> bool:
     recorder = ledger.recorder
     preserved = True
@@ -91,7 +91,7 @@ def _insert_all(ledger: Application[Any], index: IndexStore, items: Iterator[tup
 
 
 @contextmanager
-def _import_transaction(recorder: Any, index: IndexStore) -> Iterator[Any]:
+def _import_transaction(recorder: Any, index: ReadModelStore) -> Iterator[Any]:
     """One write transaction, holding the lock every save takes, on a log with no event."""
     if isinstance(recorder, IndexedSQLiteRecorder):
         with index.exclusive() as cursor:  # the writers' file lock, then BEGIN and a first write

@@ -1,7 +1,7 @@
 """Each namespace's policy texts, kept in the process while the namespace's policies stay as they were.
 
 A request's ACL needs the texts of its token's policies. Rather than a query for them on every
-request, the statement that reads the token (``IndexStore.find``) also reads its namespace's
+request, the statement that reads the token (``ReadModelStore.find``) also reads its namespace's
 *change marker*: the (aggregate, version) of the last policy event recorded there, unique to that
 event, so any write or delete of a policy changes it. The texts are served from memory while the
 marker the request saw is the marker they were loaded under, so a request never sees texts older

@@ -18,7 +18,7 @@ from psycopg.sql import SQL, Identifier
 
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect
-from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
 
@@ -95,5 +95,5 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def _schema_name(self) -> str:
         return self.datastore.schema.replace('"', '""')
 
-    def index_store(self) -> IndexStore:
-        return IndexStore(self.datastore, self._dialect(), reader=self.datastore.cursor)
+    def read_model_store(self) -> ReadModelStore:
+        return ReadModelStore(self.datastore, self._dialect(), reader=self.datastore.cursor)

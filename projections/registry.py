@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from tokenledger.projections.accessor_index import AccessorIndex
-from tokenledger.projections.audit_index import EventTimes, TokenRegistry
-from tokenledger.projections.child_index import ChildIndex
-from tokenledger.projections.lookup_index import LookupIndex
-from tokenledger.projections.policy_index import PolicyIndex
-from tokenledger.projections.role_index import RoleIndex
-from tokenledger.projections.writes import Handler, IndexProjection, Write
+from tokenledger.projections.accessors import AccessorProjection
+from tokenledger.projections.audit_registry import EventTimesProjection, TokenRegistryProjection
+from tokenledger.projections.children import ChildProjection
+from tokenledger.projections.lookup import LookupProjection
+from tokenledger.projections.policies import PolicyProjection
+from tokenledger.projections.roles import RoleProjection
+from tokenledger.projections.writes import Handler, Projection, Write
 
-PROJECTIONS: tuple[IndexProjection, ...] = (
-    LookupIndex(), AccessorIndex(), ChildIndex(), PolicyIndex(), RoleIndex(), EventTimes(),
-    TokenRegistry(),
+PROJECTIONS: tuple[Projection, ...] = (
+    LookupProjection(), AccessorProjection(), ChildProjection(), PolicyProjection(), RoleProjection(),
+    EventTimesProjection(), TokenRegistryProjection(),
 )
 
 _HANDLERS: dict[type, tuple[Handler, ...]] = {}

@@ -15,14 +15,14 @@ from eventsourcing.sqlite import SQLiteDatastore
 from tokenledger.domain.tidy import IndexRepair
 from tokenledger.projections import registry
 from tokenledger.projections.dialect import SQLITE
-from tokenledger.projections.index_store import Cursor, IndexStore
+from tokenledger.projections.read_model_store import Cursor, ReadModelStore
 
 BATCH_SIZE = 1000
 REBUILD_BATCH_SIZE = 50_000  # a rebuild runs with writers stopped: few, large commits
 Progress = Callable[[int], None]
 
 
-def catch_up(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE,
+def catch_up(app: Application[UUID], store: ReadModelStore, batch_size: int = BATCH_SIZE,
              progress: Progress | None = None, *, bulk: bool = False) -> int:
     """Apply every event after the recorded position, ``batch_size`` per transaction; returns how
     many events were applied. ``bulk`` is for a replay with writers stopped."""
@@ -40,7 +40,7 @@ def catch_up(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_
             progress(len(notifications))
 
 
-def rebuild(app: Application[UUID], store: IndexStore, batch_size: int = REBUILD_BATCH_SIZE,
+def rebuild(app: Application[UUID], store: ReadModelStore, batch_size: int = REBUILD_BATCH_SIZE,
             progress: Progress | None = None) -> int:
     """Drop every read model's rows and replay the whole log into them (run it with writers stopped).
 
@@ -55,7 +55,7 @@ def rebuild(app: Application[UUID], store: IndexStore, batch_size: int = REBUILD
         store.create_tables()
 
 
-def verify(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE) -> list[str]:
+def verify(app: Application[UUID], store: ReadModelStore, batch_size: int = BATCH_SIZE) -> list[str]:
     """Rebuild the read models from the log into scratch tables and list how the live ones differ."""
     with _scratch_store(store) as scratch:
         catch_up(app, scratch, batch_size)
@@ -67,7 +67,7 @@ def verify(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SI
         return differences
 
 
-def repair(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SIZE) -> IndexRepair:
+def repair(app: Application[UUID], store: ReadModelStore, batch_size: int = BATCH_SIZE) -> IndexRepair:
     """Make the live read models equal to a fresh replay of the log, while servers run.
 
     The replay runs first, unlocked; then, holding the lock every save takes, the replay catches
@@ -88,7 +88,7 @@ def repair(app: Application[UUID], store: IndexStore, batch_size: int = BATCH_SI
         return IndexRepair(rows_removed=removed, rows_added=added, tables=tables)
 
 
-def _rewrite(cursor: Cursor, store: IndexStore, table: str, columns: list[str],
+def _rewrite(cursor: Cursor, store: ReadModelStore, table: str, columns: list[str],
              rows: list[tuple[Any, ...]]) -> None:
     cursor.execute(store.dialect.sql(f"DELETE FROM {table}"))
     if rows:
@@ -98,13 +98,13 @@ def _rewrite(cursor: Cursor, store: IndexStore, table: str, columns: list[str],
 
 
 @contextmanager
-def _scratch_store(store: IndexStore) -> Iterator[IndexStore]:
+def _scratch_store(store: ReadModelStore) -> Iterator[ReadModelStore]:
     """Empty read-model tables in a private in-memory SQLite database."""
     name = f"file:scratch-{id(store)}-{threading.get_ident()}?mode=memory&cache=shared"
     keep_alive = sqlite3.connect(name, uri=True)
     datastore = SQLiteDatastore(name)
     try:
-        scratch = IndexStore(datastore, SQLITE)
+        scratch = ReadModelStore(datastore, SQLITE)
         scratch.create_tables()
         yield scratch
     finally:

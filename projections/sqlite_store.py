@@ -17,7 +17,7 @@ from eventsourcing.sqlite import (
 
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import SQLITE
-from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
 from tokenledger.projections.sqlite_reader import ThreadReader
 from tokenledger.projections.writer_lock import WriterLock
 
@@ -99,8 +99,8 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return hash_chain.genesis(c, SQLITE)
 
-    def index_store(self) -> IndexStore:
+    def read_model_store(self) -> ReadModelStore:
         pool = self.datastore.pool
         timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT  # as the library's own connections wait
         reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, timeout)
-        return IndexStore(self.datastore, SQLITE, reader=reader, writers=self._writers)
+        return ReadModelStore(self.datastore, SQLITE, reader=reader, writers=self._writers)

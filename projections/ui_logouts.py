@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 from tokenledger.domain.clock import to_epoch_us
 
 if TYPE_CHECKING:
-    from tokenledger.projections.index_store import IndexStore
+    from tokenledger.projections.read_model_store import ReadModelStore
 
 TABLE = "ui_session_logouts"
 CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (session_id TEXT PRIMARY KEY, until_us BIGINT NOT NULL)"
 
 
 class SessionLogouts:
-    def __init__(self, index: IndexStore) -> None:
+    def __init__(self, index: ReadModelStore) -> None:
         self._index = index
 
     def record(self, session_id: str, until: datetime, now: datetime) -> None:

@@ -65,7 +65,7 @@ Write = tuple[Statement, Params]
 Handler = Callable[[Any], list[Write]]
 
 
-class IndexProjection:
+class Projection:
     """A read model: its tables, and the writes each kind of domain event implies for them.
 
     ``handlers`` maps an event class to the name of the method that turns such an event into

@@ -242,7 +242,7 @@ def rebuild_rate(work: Path, sizes: Sizes) -> dict[str, Any]:
         issue_many(runtime, sizes.rebuild_events - 2, parent=None, prefix="r")
         events = runtime.ledger.recorder.max_notification_id()
         scan_s, _ = timed(lambda: scan_log(runtime))
-        rebuild_s, _ = timed(lambda: rebuild(runtime.ledger, runtime.index))
+        rebuild_s, _ = timed(lambda: rebuild(runtime.ledger, runtime.read_models))
     return {
         "rebuild_events": events,
         "scan_events_per_s": round(events / scan_s),
@@ -271,7 +271,7 @@ def revoke_trees(work: Path, sizes: Sizes) -> dict[str, Any]:
         wide_s, _ = timed(lambda: runtime.service.revoke(root, parent))
         chain = issue_many(runtime, sizes.deep_chain, parent=root.view.token_id, prefix="deep", chain=True)
         chain_s, _ = timed(lambda: runtime.service.revoke(root, chain[0]))
-        complete = runtime.index.accessors() == [root.view.accessor]
+        complete = runtime.read_models.accessors() == [root.view.accessor]
     return {
         "revoke_100k_tree_s": round(wide_s, 2),
         "revoke_tree_size": sizes.wide_tree,
@@ -301,7 +301,7 @@ def page_through_accessors(runtime: Runtime, page_size: int = 1000) -> dict[str,
     listed, after, times = 0, None, []
     while True:
         started = time.perf_counter()
-        page = runtime.index.accessors(after=after, limit=page_size)
+        page = runtime.read_models.accessors(after=after, limit=page_size)
         times.append(time.perf_counter() - started)
         if not page:
             break

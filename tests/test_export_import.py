@@ -22,10 +22,10 @@ from tests.vault_http import call, create, issue, let_create_tokens, write_polic
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.cli.main import main
 from tokenledger.projections import ledger_file, ledger_import
-from tokenledger.projections.index_store import IndexStore
 from tokenledger.projections.ledger_file import ImportLineError
 from tokenledger.projections.ledger_import import import_ledger
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import verify
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.web.app import create_app, runtime_of
@@ -150,10 +150,10 @@ def log_of(store: str) -> list[tuple[int, str, int, str, dict[str, Any], bytes]]
                  dict(vars(ledger.mapper.to_domain_event(n))), n.state) for n in notifications]
 
 
-def index_of(ledger: TokenLedger) -> IndexStore:
+def index_of(ledger: TokenLedger) -> ReadModelStore:
     recorder = ledger.recorder
     assert isinstance(recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder)
-    return recorder.index_store()
+    return recorder.read_model_store()
 
 
 def keys_of(store: str) -> list[tuple[str, bytes]]:
@@ -201,7 +201,7 @@ def test_a_restored_store_answers_everything_as_the_original(
     with served(new_store) as restored:
         assert answers(restored, made) == before
         runtime = runtime_of(restored.application)
-        assert verify(runtime.ledger, runtime.index) == []
+        assert verify(runtime.ledger, runtime.read_models) == []
     original, copy = log_of(store), log_of(new_store)
     assert [row[:5] for row in copy] == [row[:5] for row in original]  # positions too
     assert [row[5] for row in copy] == [row[5] for row in original]  # byte for byte, unencrypted
@@ -436,7 +436,7 @@ def test_without_keys_the_tokens_are_restored_but_no_value_opens_them(
     code, _, err = import_text(capsys, monkeypatch, new_store, text)
     assert code == 0 and "no keys" in err
     with served(new_store) as restored:
-        index = runtime_of(restored.application).index
+        index = runtime_of(restored.application).read_models
         assert index.token_id_for_accessor(made["auth"]["accessor"]) is not None
         assert call(restored, "GET", "lookup-self", made["auth"]["client_token"]).status_code == 403
         assert call(restored, "GET", "lookup-self", ROOT_TOKEN).status_code == 403

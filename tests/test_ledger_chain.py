@@ -28,7 +28,7 @@ from tokenledger.projections.hash_chain import (
     link,
     verify_chain,
 )
-from tokenledger.projections.index_store import KEYS_TABLE, POSITION_TABLE
+from tokenledger.projections.read_model_store import KEYS_TABLE, POSITION_TABLE
 from tokenledger.projections.replay import rebuild
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
@@ -129,7 +129,7 @@ def test_the_chain_is_not_a_read_model(runtime: Runtime, root: Caller) -> None:
     a_few_tokens(runtime, root)
     assert TABLE not in registry.tables()
 
-    rebuild(runtime.ledger, runtime.index)
+    rebuild(runtime.ledger, runtime.read_models)
 
     assert verify(runtime).intact
 

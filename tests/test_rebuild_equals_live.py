@@ -97,15 +97,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def live_read_models_match_a_replay(self) -> None:
-        assert verify(self.runtime.ledger, self.runtime.index) == []
+        assert verify(self.runtime.ledger, self.runtime.read_models) == []
 
     def teardown(self) -> None:
         try:
-            before = {table: sorted(self.runtime.index.rows(table), key=repr) for table in ("token_lookup",)}
-            rebuild(self.runtime.ledger, self.runtime.index)
-            after = {table: sorted(self.runtime.index.rows(table), key=repr) for table in ("token_lookup",)}
+            before = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in ("token_lookup",)}
+            rebuild(self.runtime.ledger, self.runtime.read_models)
+            after = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in ("token_lookup",)}
             assert before == after
-            assert verify(self.runtime.ledger, self.runtime.index) == []
+            assert verify(self.runtime.ledger, self.runtime.read_models) == []
         finally:
             self.runtime.close()
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -20,7 +20,7 @@ from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.token import Token
 from tokenledger.projections import registry
 from tokenledger.projections.dialect import POSTGRES, SQLITE
-from tokenledger.projections.index_store import IndexStore, apply_events, prepare_read_models
+from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
 from tokenledger.projections.replay import catch_up, rebuild, verify
 from tokenledger.projections.writes import json_list
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
@@ -129,7 +129,7 @@ def _created_event() -> object:
 
 # -- on a real store (SQLite and PostgreSQL) ---------------------------------------------------
 
-def indexes(store: IndexStore) -> set[str]:
+def indexes(store: ReadModelStore) -> set[str]:
     with store.transaction(commit=False) as cursor:
         if store.dialect.name == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
@@ -139,7 +139,7 @@ def indexes(store: IndexStore) -> set[str]:
         return {found["name"] for found in cursor.fetchall()}
 
 
-def tables(store: IndexStore) -> dict[str, list[tuple[object, ...]]]:
+def tables(store: ReadModelStore) -> dict[str, list[tuple[object, ...]]]:
     return {table: sorted(store.rows(table), key=repr) for table in registry.tables()}
 
 
@@ -154,20 +154,20 @@ def some_history(runtime: Runtime, root: Caller) -> None:
 
 def test_a_rebuild_builds_again_every_index_it_dropped(runtime: Runtime, root: Caller) -> None:
     some_history(runtime, root)
-    before, live = indexes(runtime.index), tables(runtime.index)
+    before, live = indexes(runtime.read_models), tables(runtime.read_models)
     assert set(registry.query_index_names()) <= before
 
-    assert rebuild(runtime.ledger, runtime.index, batch_size=5) == runtime.ledger.recorder.max_notification_id()
+    assert rebuild(runtime.ledger, runtime.read_models, batch_size=5) == runtime.ledger.recorder.max_notification_id()
 
-    assert indexes(runtime.index) == before
-    assert tables(runtime.index) == live
+    assert indexes(runtime.read_models) == before
+    assert tables(runtime.read_models) == live
 
 
 def test_a_rebuild_that_dies_half_way_is_finished_by_the_next_start(
     runtime: Runtime, root: Caller, settings: Settings
 ) -> None:
     some_history(runtime, root)
-    before, live = indexes(runtime.index), tables(runtime.index)
+    before, live = indexes(runtime.read_models), tables(runtime.read_models)
 
     class Crash(Exception):
         pass
@@ -175,16 +175,16 @@ def test_a_rebuild_that_dies_half_way_is_finished_by_the_next_start(
     def crash(applied: int) -> None:
         raise Crash
 
-    runtime.index.clear(drop_query_indexes=True)  # what rebuild does first, then it dies
+    runtime.read_models.clear(drop_query_indexes=True)  # what rebuild does first, then it dies
     with pytest.raises(Crash):
-        catch_up(runtime.ledger, runtime.index, batch_size=4, progress=crash, bulk=True)
-    assert 0 < runtime.index.position() < (runtime.ledger.recorder.max_notification_id() or 0)
-    assert not set(registry.query_index_names()) & indexes(runtime.index)
+        catch_up(runtime.ledger, runtime.read_models, batch_size=4, progress=crash, bulk=True)
+    assert 0 < runtime.read_models.position() < (runtime.ledger.recorder.max_notification_id() or 0)
+    assert not set(registry.query_index_names()) & indexes(runtime.read_models)
 
     restarted = bootstrap(settings)
     try:
-        assert indexes(restarted.index) == before
-        assert tables(restarted.index) == live
-        assert verify(restarted.ledger, restarted.index) == []
+        assert indexes(restarted.read_models) == before
+        assert tables(restarted.read_models) == live
+        assert verify(restarted.ledger, restarted.read_models) == []
     finally:
         restarted.close()

@@ -112,7 +112,7 @@ def test_a_large_batch_runs_with_the_collector_paused_then_restored(runtime: Run
     monkeypatch.setattr(runtime.ledger, "save",
                         lambda *tokens: collector_enabled_at_save.append(gc.isenabled()) or save(*tokens))
 
-    recorded = SubtreeRevoker(runtime.ledger, runtime.index).revoke(
+    recorded = SubtreeRevoker(runtime.ledger, runtime.read_models).revoke(
         parent.id, now=datetime.now(tz=UTC), actor=ALICE, reason="revoked")
 
     assert recorded == 4 and runtime.ledger.revocable([children[0].id])[0].is_live is False
@@ -125,7 +125,7 @@ def test_a_paused_collector_stays_paused(runtime: Runtime, monkeypatch: pytest.M
     parent = issue(runtime)
     gc.disable()
     try:
-        SubtreeRevoker(runtime.ledger, runtime.index).revoke(
+        SubtreeRevoker(runtime.ledger, runtime.read_models).revoke(
             parent.id, now=datetime.now(tz=UTC), actor=ALICE, reason="revoked")
         assert not gc.isenabled()
     finally:

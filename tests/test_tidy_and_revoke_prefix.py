@@ -27,14 +27,14 @@ def test_tidy_answers_like_vault_and_records_a_clean_run(app: Flask, client: Fla
 def test_tidy_repairs_a_damaged_index_and_says_what_it_did(app: Flask, client: FlaskClient) -> None:
     runtime = runtime_of(app)
     accessor = call(client, "POST", "create", body={"policies": ["web"], "ttl": "1h"}).json["auth"]["accessor"]
-    with runtime.index.transaction(commit=True) as cursor:
-        cursor.execute(runtime.index.dialect.sql("DELETE FROM accessor_index WHERE accessor = ?"), [accessor])
-        cursor.execute(runtime.index.dialect.sql("UPDATE token_lookup SET ttl = 1"))
-    assert verify(runtime.ledger, runtime.index)
+    with runtime.read_models.transaction(commit=True) as cursor:
+        cursor.execute(runtime.read_models.dialect.sql("DELETE FROM accessor_index WHERE accessor = ?"), [accessor])
+        cursor.execute(runtime.read_models.dialect.sql("UPDATE token_lookup SET ttl = 1"))
+    assert verify(runtime.ledger, runtime.read_models)
     data = call(client, "POST", "tidy").json["data"]
     assert set(data["tables_repaired"]) == {"accessor_index", "token_lookup"}
     assert data["rows_added"] >= 1
-    assert verify(runtime.ledger, runtime.index) == []
+    assert verify(runtime.ledger, runtime.read_models) == []
     assert call(client, "POST", "lookup-accessor", body={"accessor": accessor}).status_code == 200
 
 

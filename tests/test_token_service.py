@@ -15,7 +15,7 @@ from tokenledger.domain.caller import Caller
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.token_events import TokenOrphaned, TokenRevoked
-from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import rebuild, verify
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
@@ -190,7 +190,7 @@ def test_a_ten_thousand_deep_chain_revokes(runtime: Runtime, root: Caller) -> No
 
     assert not is_usable(runtime.service, chain[-1])
     assert not is_usable(runtime.service, chain[5000])
-    assert runtime.index.accessors() == [root.view.accessor]
+    assert runtime.read_models.accessors() == [root.view.accessor]
 
 
 def test_rebuilding_the_read_models_gives_the_same_state(runtime: Runtime, root: Caller) -> None:
@@ -203,25 +203,25 @@ def test_rebuilding_the_read_models_gives_the_same_state(runtime: Runtime, root:
     service.settle(login(service, tokens[4]))
     service.revoke_accessor(root, login(service, children[-1]).view.accessor)
 
-    live = snapshot(runtime.index)
-    assert verify(runtime.ledger, runtime.index) == []
-    rebuild(runtime.ledger, runtime.index)
-    assert snapshot(runtime.index) == live
+    live = snapshot(runtime.read_models)
+    assert verify(runtime.ledger, runtime.read_models) == []
+    rebuild(runtime.ledger, runtime.read_models)
+    assert snapshot(runtime.read_models) == live
     assert len(live["accessor_index"]) > 5
 
 
-def snapshot(index: IndexStore) -> dict[str, list[tuple[object, ...]]]:
+def snapshot(index: ReadModelStore) -> dict[str, list[tuple[object, ...]]]:
     return {table: index.rows(table) for table in ("token_lookup", "accessor_index", "child_index")}
 
 
 def test_verify_names_a_read_model_row_that_disagrees_with_the_log(runtime: Runtime, root: Caller) -> None:
     token = login(runtime.service, child_of(runtime.service, root))
-    with runtime.index.transaction(commit=True) as cursor:
-        cursor.execute(runtime.index.dialect.sql("UPDATE token_lookup SET policies = '[]' WHERE token_id = ?"),
+    with runtime.read_models.transaction(commit=True) as cursor:
+        cursor.execute(runtime.read_models.dialect.sql("UPDATE token_lookup SET policies = '[]' WHERE token_id = ?"),
                        (token.view.token_id.hex,))
-        cursor.execute(runtime.index.dialect.sql("DELETE FROM accessor_index WHERE accessor = ?"),
+        cursor.execute(runtime.read_models.dialect.sql("DELETE FROM accessor_index WHERE accessor = ?"),
                        (root.view.accessor,))
-    differences = verify(runtime.ledger, runtime.index)
+    differences = verify(runtime.ledger, runtime.read_models)
     assert len(differences) == 3
     assert any(d.startswith("accessor_index: missing row") and root.view.accessor in d for d in differences)
 
@@ -252,15 +252,15 @@ def test_read_models_catch_up_on_events_they_missed(
     settings: Settings, runtime: Runtime, root: Caller
 ) -> None:
     token = child_of(runtime.service, root)
-    with runtime.index.transaction(commit=True) as c:
+    with runtime.read_models.transaction(commit=True) as c:
         for table in ("token_lookup", "accessor_index", "child_index", "projection_position"):
-            c.execute(runtime.index.dialect.sql(f"DELETE FROM {table}"))
+            c.execute(runtime.read_models.dialect.sql(f"DELETE FROM {table}"))
     assert not is_usable(runtime.service, token)
 
     restarted = bootstrap(settings)
     try:
         assert is_usable(restarted.service, token)
-        assert len(restarted.index.accessors()) == 2
+        assert len(restarted.read_models.accessors()) == 2
     finally:
         restarted.close()
 
@@ -273,9 +273,9 @@ def test_a_catch_up_overtaken_by_another_writer_applies_nothing_twice(
     child_of(runtime.service, root)
     notifications = runtime.ledger.recorder.select_notifications(start=None, limit=100)
     stale_batch = [(n.id, runtime.ledger.mapper.to_domain_event(n)) for n in notifications]
-    position = runtime.index.position()
+    position = runtime.read_models.position()
 
-    runtime.index.apply(stale_batch, notifications[0].id)
+    runtime.read_models.apply(stale_batch, notifications[0].id)
 
-    assert runtime.index.position() == position == notifications[-1].id
-    assert verify(runtime.ledger, runtime.index) == []
+    assert runtime.read_models.position() == position == notifications[-1].id
+    assert verify(runtime.ledger, runtime.read_models) == []

@@ -13,7 +13,7 @@ from tokenledger.domain.clock import Clock
 from tokenledger.domain.errors import PermissionDenied
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_checkpoint, public_key, sign
 from tokenledger.projections.hash_chain import ChainedRecorder
-from tokenledger.projections.index_store import IndexStore
+from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.web.envelope import error_response, vault_response
 from tokenledger.web.schemas import go_time
 
@@ -21,7 +21,7 @@ Handler = Callable[..., Response]
 
 
 class ChainEndpoints:
-    def __init__(self, recorder: ChainedRecorder, index: IndexStore, clock: Clock) -> None:
+    def __init__(self, recorder: ChainedRecorder, index: ReadModelStore, clock: Clock) -> None:
         self._recorder = recorder
         self._key = index.ensure_key(CHECKPOINT_KEY_NAME)
         self._clock = clock

@@ -71,7 +71,7 @@ class _StoreCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        index = self._runtime.index
+        index = self._runtime.read_models
         head = self._runtime.ledger.recorder.max_notification_id() or 0
         live = int(index.query("SELECT COUNT(*) AS n FROM token_lookup", [])[0]["n"])
         yield GaugeMetricFamily("tokenledger_tokens_live", "Live service tokens", value=live)

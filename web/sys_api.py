@@ -55,7 +55,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
-    chain = ChainEndpoints(runtime.ledger.recorder, runtime.index, runtime.clock)  # type: ignore[arg-type]
+    chain = ChainEndpoints(runtime.ledger.recorder, runtime.read_models, runtime.clock)  # type: ignore[arg-type]
     for rule, handler, methods in [*endpoints.routes(), *history.routes(), *chain.routes()]:
         stored_name = normalize_policy_name if rule in POLICY_NAME_RULES else None
         blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),

@@ -84,10 +84,10 @@ class _NotAllowed(Exception):
 def create_ui_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/ui``."""
     blueprint = Blueprint("audit_ui", __name__, template_folder="templates")
-    store_key = runtime.index.ensure_key(HMAC_KEY_NAME)  # the page's keys derive from it
+    store_key = runtime.read_models.ensure_key(HMAC_KEY_NAME)  # the page's keys derive from it
     seal = TokenSeal(store_key)
-    tree = AuditTree(runtime.index)
-    logouts = SessionLogouts(runtime.index)
+    tree = AuditTree(runtime.read_models)
+    logouts = SessionLogouts(runtime.read_models)
 
     @blueprint.record_once
     def configure_sessions(state: BlueprintSetupState) -> None:

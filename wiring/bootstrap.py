@@ -15,11 +15,11 @@ from tokenledger.application.token_service import TokenService
 from tokenledger.domain.batch_tokens import BatchTokenCodec
 from tokenledger.domain.clock import Clock, SystemClock
 from tokenledger.domain.token_secrets import TokenHasher
-from tokenledger.projections.audit_queries import AuditQueries
+from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
-from tokenledger.projections.index_store import IndexStore
 from tokenledger.projections.ledger_file import check_readable
 from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import catch_up, repair
 from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.wiring.settings import Settings
@@ -35,7 +35,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     ledger: TokenLedger
-    index: IndexStore
+    read_models: ReadModelStore
     service: TokenService
     policies: PolicyService
     roles: RoleService
@@ -43,7 +43,7 @@ class Runtime:
     audit: AuditService
 
     def close(self) -> None:
-        self.index.close()
+        self.read_models.close()
         self.ledger.close()
 
 
@@ -52,19 +52,19 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
         raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
     check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
-    index = ledger.recorder.index_store()
-    catch_up(ledger, index)
-    hasher = TokenHasher(index.ensure_key(HMAC_KEY_NAME))
-    batch = BatchTokenCodec(index.ensure_key(BATCH_KEY_NAME))
-    index.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
+    read_models = ledger.recorder.read_model_store()
+    catch_up(ledger, read_models)
+    hasher = TokenHasher(read_models.ensure_key(HMAC_KEY_NAME))
+    batch = BatchTokenCodec(read_models.ensure_key(BATCH_KEY_NAME))
+    read_models.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
     clock = clock or SystemClock()
-    policies = PolicyService(ledger, index, clock)
-    roles = RoleService(ledger, index, clock, settings.ttl_limits.max_ttl)
-    service = TokenService(ledger, index, hasher, clock, settings.ttl_limits,
+    policies = PolicyService(ledger, read_models, clock)
+    roles = RoleService(ledger, read_models, clock, settings.ttl_limits.max_ttl)
+    service = TokenService(ledger, read_models, hasher, clock, settings.ttl_limits,
                            policies=policies, roles=roles, batch=batch)
-    tidy = TidyService(ledger, lambda: repair(ledger, index), service.expire_due, clock)
-    audit = AuditService(ledger, AuditQueries(index), clock)
-    return Runtime(settings=settings, clock=clock, ledger=ledger, index=index, service=service,
+    tidy = TidyService(ledger, lambda: repair(ledger, read_models), service.expire_due, clock)
+    audit = AuditService(ledger, SqlAuditQueries(read_models), clock)
+    return Runtime(settings=settings, clock=clock, ledger=ledger, read_models=read_models, service=service,
                    policies=policies, roles=roles, tidy=tidy, audit=audit)
 
 

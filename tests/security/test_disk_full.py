@@ -91,7 +91,7 @@ def test_a_full_sqlite_store_answers_503_and_keeps_what_it_acknowledged(sqlite_a
     set_max_page_count(runtime, SQLITE_MAX_PAGES)  # space again: writes resume
     assert create(client)[0] == 200
     assert_reads_work_and_nothing_is_lost(client, acknowledged)
-    assert verify(runtime.ledger, runtime.index) == []  # the read models still match the log
+    assert verify(runtime.ledger, runtime.read_models) == []  # the read models still match the log
 
 
 @pytest.mark.parametrize(("condition", "message"), [

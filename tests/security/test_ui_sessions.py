@@ -87,7 +87,7 @@ def test_a_logout_ends_only_its_own_session(ui: FlaskClient, app: Flask) -> None
 
 @SQLITE
 def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskClient, app: Flask) -> None:
-    index = runtime_of(app).index
+    index = runtime_of(app).read_models
     lifetime = app.permanent_session_lifetime
     with freeze_time("2030-01-01T00:00:00Z") as clock:
         log_in(ui)

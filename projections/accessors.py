@@ -5,7 +5,7 @@ from __future__ import annotations
 from operator import attrgetter
 
 from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenRevoked
-from tokenledger.projections.writes import IndexProjection, Write, delete, insert
+from tokenledger.projections.writes import Projection, Write, delete, insert
 
 TABLE = "accessor_index"
 
@@ -14,7 +14,7 @@ _copied = attrgetter("accessor", "namespace")
 _ENDED = delete(TABLE, "token_id")
 
 
-class AccessorIndex(IndexProjection):
+class AccessorProjection(Projection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRevoked
-from tokenledger.projections.writes import IndexProjection, Write, delete, insert
+from tokenledger.projections.writes import Projection, Write, delete, insert
 
 TABLE = "child_index"
 
@@ -11,7 +11,7 @@ _CREATED = insert(TABLE, "parent_id", "child_id")
 _DETACHED = delete(TABLE, "child_id")
 
 
-class ChildIndex(IndexProjection):
+class ChildProjection(Projection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("

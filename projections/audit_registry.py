@@ -10,7 +10,7 @@ from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
 from tokenledger.projections.writes import (
     Handler,
-    IndexProjection,
+    Projection,
     Write,
     epoch_us_or_none,
     insert,
@@ -33,7 +33,7 @@ _ENDED = update(REGISTRY, ("status", "ended_us"), ("token_id",))
 _ORPHANED = update(REGISTRY, ("orphaned_us",), ("token_id",))
 
 
-class EventTimes(IndexProjection):
+class EventTimesProjection(Projection):
     """(aggregate, timestamp, version) for every event: the version of anything as of an instant
     is one indexed lookup, then ``repository.get(id, version=v)``."""
 
@@ -54,7 +54,7 @@ class EventTimes(IndexProjection):
         return [(_RECORDED, (event.originator_id.hex, event.originator_version, to_epoch_us(event.timestamp)))]
 
 
-class TokenRegistry(IndexProjection):
+class TokenRegistryProjection(Projection):
     """Every service token ever created, with who created it, against which role, and how it
     ended. Unlike the lookup and accessor indexes it keeps ended tokens: it answers history."""
 

@@ -15,7 +15,7 @@ from tokenledger.domain.token_events import (
     TokenUsed,
 )
 from tokenledger.projections.writes import (
-    IndexProjection,
+    Projection,
     Write,
     delete,
     epoch_us_or_none,
@@ -38,7 +38,7 @@ _ORPHANED = update(TABLE, ("parent_id",), ("token_id",))
 _ENDED = delete(TABLE, "token_id")
 
 
-class LookupIndex(IndexProjection):
+class LookupProjection(Projection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("

@@ -5,7 +5,7 @@ finds a token reads too, so a process may keep the texts in memory (``policy_cac
 from __future__ import annotations
 
 from tokenledger.domain.policy import PolicyDeleted, PolicyRewritten, PolicyWritten
-from tokenledger.projections.writes import IndexProjection, Write, delete, upsert
+from tokenledger.projections.writes import Projection, Write, delete, upsert
 
 TABLE = "acl_policies"
 CHANGES = "acl_policy_changes"
@@ -15,7 +15,7 @@ _DELETED = delete(TABLE, "namespace", "name")
 _CHANGED = upsert(CHANGES, ("namespace",), ("last_change",))
 
 
-class PolicyIndex(IndexProjection):
+class PolicyProjection(Projection):
     tables = (TABLE, CHANGES)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("

@@ -1,5 +1,5 @@
 """The read models in a SQL store: their tables, the writes events imply, and the queries the
-service layer runs (``tokenledger.application.ports.TokenIndex``). The same code serves SQLite and PostgreSQL."""
+service layer runs (``tokenledger.application.ports.TokenQueries``). The same code serves SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -121,8 +121,8 @@ def lock_position(cursor: Cursor, dialect: Dialect) -> int:
 Reader = Callable[[], AbstractContextManager[Cursor]]
 
 
-class IndexStore:
-    """Reads and maintains the read models in one datastore (implements ``TokenIndex``).
+class ReadModelStore:
+    """Reads and maintains the read models in one datastore (implements ``TokenQueries``).
 
     Every statement goes through ``dialect.sql``, which qualifies table names with the store's
     schema where it has one. ``reader`` opens the cursor for one query: by default a read-only transaction; PostgreSQL
@@ -156,7 +156,7 @@ class IndexStore:
         with self._datastore.transaction(commit=commit) as cursor:
             yield cursor
 
-    # -- maintenance ---------------------------------------------------------------------
+    # -- maintenance -----------------------------------------------------------------------
 
     @contextmanager
     def _schema_transaction(self) -> Iterator[Cursor]:
@@ -220,7 +220,7 @@ class IndexStore:
             cursor.execute(self.dialect.sql(f"SELECT material FROM {KEYS_TABLE} WHERE name = ?"), (name,))
             return bytes(cursor.fetchone()["material"])
 
-    # -- TokenIndex ----------------------------------------------------------------------
+    # -- TokenQueries ----------------------------------------------------------------------
 
     def find(self, token_id: UUID) -> TokenView | None:
         """The live token, read with its namespace's policy change marker (see ``policy_cache``)."""
@@ -273,7 +273,7 @@ class IndexStore:
         )
         return [UUID(row["token_id"]) for row in rows]
 
-    # -- PolicyIndex ---------------------------------------------------------------------
+    # -- PolicyQueries ---------------------------------------------------------------------
 
     def policy_texts(self, namespace: str, names: Sequence[str]) -> dict[str, str]:
         if not names:
@@ -296,7 +296,7 @@ class IndexStore:
         rows = self.query("SELECT name FROM acl_policies WHERE namespace = ? ORDER BY name", [namespace])
         return [row["name"] for row in rows]
 
-    # -- RoleIndex -----------------------------------------------------------------------
+    # -- RoleQueries -----------------------------------------------------------------------
 
     def role_names(self, namespace: str) -> list[str]:
         rows = self.query("SELECT name FROM token_roles WHERE namespace = ? ORDER BY name", [namespace])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tokenledger.domain.role import RoleCreated, RoleDeleted, RoleWritten
-from tokenledger.projections.writes import IndexProjection, Write, delete, upsert
+from tokenledger.projections.writes import Projection, Write, delete, upsert
 
 TABLE = "token_roles"
 
@@ -11,7 +11,7 @@ _WRITTEN = upsert(TABLE, ("namespace", "name"))
 _DELETED = delete(TABLE, "namespace", "name")
 
 
-class RoleIndex(IndexProjection):
+class RoleProjection(Projection):
     tables = (TABLE,)
     create_statements = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
