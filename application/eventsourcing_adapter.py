@@ -18,13 +18,15 @@ breaks one fails there, naming it.
 - The application: ``ProjectingApplication`` saves without the library's runtime Protocol checks
   and hands each save's domain events to its recorder.
 - Recorders: ``SQLiteRecorderHooks`` and ``PostgresRecorderHooks`` run ``events_inserted`` in the
-  transaction of every insert of events, and give an import the library's own insert path.
+  transaction of every insert of events, and give an import the library's own insert path;
+  ``sqlite_database`` tells where a SQLite datastore's connections go.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -32,6 +34,7 @@ from uuid import UUID
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import BaseAggregate, CanInitAggregate
 from eventsourcing.persistence import Recording, StoredEvent
+from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore
 from eventsourcing.utils import register_topic
 
 import tokenledger.domain
@@ -45,12 +48,13 @@ if TYPE_CHECKING:
     from psycopg import Cursor
     from psycopg.rows import DictRow
 else:
-    # Each hooks class is typed as the library recorder it is mixed into, and put before it in
-    # the recorder's bases; it imports that class only for type checking, as this module is
-    # loaded by every process and PostgreSQL's driver only by those that use it.
+    # Each hooks class is a mixin, typed as the library recorder it goes before among a recorder's
+    # bases. The PostgreSQL one is imported for type checking only: this module is loaded by every
+    # process, PostgreSQL's driver only by those that use it.
     _PostgresRecorder = _SQLiteRecorder = object
 
 A = TypeVar("A", bound=BaseAggregate[Any])
+
 
 # -- topics --------------------------------------------------------------------------------------
 
@@ -73,6 +77,7 @@ def register_legacy_topics() -> None:
 
 
 register_legacy_topics()
+
 
 # -- aggregates ----------------------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ def event_from_state(cls: type[Any], state: dict[str, Any]) -> Any:
     event = object.__new__(cls)
     object.__setattr__(event, "__dict__", state)
     return event
+
 
 # -- the application -----------------------------------------------------------------------------
 
@@ -130,6 +136,7 @@ class ProjectingApplication(Application[UUID]):
 
     def recorded(self, recordings: list[Recording[UUID]]) -> None:
         """Called after each save that appended events, before any snapshot is taken."""
+
 
 # -- recorders -----------------------------------------------------------------------------------
 
@@ -185,3 +192,18 @@ class PostgresRecorderHooks(_SameTransaction, _PostgresRecorder):
     def lock_events_table(self, cursor: Any) -> None:
         """Take the lock every insert of events takes, on the caller's transaction."""
         self._lock_table(cursor)
+
+
+@dataclass(frozen=True)
+class SQLiteDatabase:
+    """The database a SQLite datastore opens, as its connections open it."""
+
+    name: str  # a file name or an SQLite URI
+    lock_timeout: float  # seconds a connection waits for a lock
+    in_memory: bool
+
+
+def sqlite_database(datastore: SQLiteDatastore) -> SQLiteDatabase:
+    pool = datastore.pool
+    return SQLiteDatabase(name=pool.db_name, lock_timeout=pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+                          in_memory=pool.is_sqlite_memory_mode)

@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteApplicationRecorder, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from tokenledger.application.eventsourcing_adapter import SQLiteRecorderHooks
+from tokenledger.application.eventsourcing_adapter import SQLiteRecorderHooks, sqlite_database
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import SQLITE, Dialect
 from tokenledger.projections.ledger_recorder import LedgerRecorder
@@ -24,7 +24,8 @@ class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicati
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self._writers = WriterLock.beside(datastore.pool.db_name)
+        self._database = sqlite_database(datastore)
+        self._writers = WriterLock.beside(self._database.name)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self._writers:
@@ -68,9 +69,8 @@ class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicati
         return hash_chain.EventsTable(self.events_table_name, "rowid")
 
     def read_model_store(self) -> ReadModelStore:
-        pool = self.datastore.pool
-        timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT  # as the library's own connections wait
-        reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, timeout)
+        database = self._database  # read on connections that wait for a lock as the library's do
+        reader = None if database.in_memory else ThreadReader(database.name, database.lock_timeout)
         return ReadModelStore(self.datastore, SQLITE, reader=reader, writers=self._writers)
 
     def import_transaction(self, index: ReadModelStore) -> AbstractContextManager[Cursor]:
