@@ -1,2 +1,3 @@
 """The application layer: the event-sourced ledger, the services that turn commands into events,
-revocation, and the ports the read models implement."""
+revocation, the ports the read models implement, and the formats the API and the command line
+share."""

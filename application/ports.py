@@ -1,12 +1,15 @@
-"""What the service layer needs from the read models; ``projections`` provides it."""
+"""What the service layer needs from the read models and the ledger's recorder; ``projections``
+provides it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from tokenledger.domain.role_settings import RoleSettings
 from tokenledger.domain.token_view import TokenView
@@ -100,3 +103,15 @@ class AuditQueries(Protocol):
 
     def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
         """The namespace's live tokens, in accessor order."""
+
+
+@runtime_checkable
+class EventStreams(Protocol):
+    """Reads of many streams in one query, which the ledger uses where its recorder offers them
+    (``tokenledger.projections.ledger_recorder.LedgerRecorder`` does; the library's do not)."""
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, each stream in version order."""
+
+    def select_stream_ends(self, originator_ids: Sequence[UUID]) -> list[tuple[UUID, int, str]]:
+        """The version and topic of the last event of each of these aggregates."""

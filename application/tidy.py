@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import uuid4
 
+from tokenledger.application.eventsourcing_adapter import create_aggregate
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock
@@ -24,8 +25,8 @@ class TidyService:
         expired = 0
         while (batch := self._expire_due()) > 0:
             expired += batch
-        run: TidyRun = TidyRun._create(
-            TidyCompleted, id=uuid4(), timestamp=self._clock.now(), expired_tokens=expired,
+        run = create_aggregate(
+            TidyRun, TidyCompleted, id=uuid4(), timestamp=self._clock.now(), expired_tokens=expired,
             rows_removed=repair.rows_removed, rows_added=repair.rows_added,
             tables_repaired=repair.tables, actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
         )

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from tokenledger.application.eventsourcing_adapter import create_aggregate
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.ports import RoleLookup, TokenQueries
@@ -90,8 +91,8 @@ class TokenService:
         raw = root_token or new_service_token()
         now = self._clock.now()
         token = Token.issue(self._hasher.token_id(raw), new_accessor(), initial_root_plan(), now, SYSTEM)
-        setup = LedgerSetup._create(
-            LedgerInitialised, id=LEDGER_SETUP_ID, timestamp=now, root_accessor=token.accessor
+        setup = create_aggregate(
+            LedgerSetup, LedgerInitialised, id=LEDGER_SETUP_ID, timestamp=now, root_accessor=token.accessor
         )
         try:
             self._ledger.save(token, setup)

@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from tokenledger.application.audit import Page
+from tokenledger.application.formats import go_time, history_entry, token_page
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import LedgerError
-from tokenledger.web.audit_api import history_entry, token_as_of_data, token_page
-from tokenledger.web.schemas import go_time
 from tokenledger.wiring.bootstrap import opened
 
 
@@ -74,6 +73,8 @@ def _as_of(arguments: argparse.Namespace) -> int:
     instant = parse_instant(arguments.time, "TIME")
     with opened(arguments.store) as runtime:
         past = runtime.audit.token_as_of(arguments.namespace, arguments.accessor, instant)
+    from tokenledger.application.lookup_format import token_as_of_data  # marshmallow: for this command only
+
     data = token_as_of_data(past)
     if arguments.format == "json":
         return _print_json(data)

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
 from tokenledger.projections.chain_checkpoint import (
     CHECKPOINT_KEY_NAME,
     Checkpoint,
@@ -30,8 +28,6 @@ from tokenledger.projections.chain_checkpoint import (
 from tokenledger.projections.chain_reader import ChainReader, postgres_reader, sqlite_reader
 from tokenledger.projections.hash_chain import ChainReport, verify_chain
 from tokenledger.wiring.settings import Settings, postgres_env
-
-_UNREADABLE = (sqlite3.Error, psycopg.Error, OSError)
 
 
 class StoreUnavailable(Exception):
@@ -67,8 +63,17 @@ def reading(store: str | None) -> Iterator[ChainReader]:
     try:
         with opened as reader:
             yield reader
-    except _UNREADABLE as error:
+    except _unreadable(settings) as error:
         raise StoreUnavailable(f"cannot read the store: {error}") from None
+
+
+def _unreadable(settings: Settings) -> tuple[type[Exception], ...]:
+    """What reading the store raises when it cannot be read: its driver's errors, or the system's."""
+    if settings.is_postgres:
+        import psycopg  # only for a PostgreSQL store, which loaded it to be read
+
+        return psycopg.Error, OSError
+    return sqlite3.Error, OSError
 
 
 def _verify(arguments: argparse.Namespace) -> int:

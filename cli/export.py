@@ -20,9 +20,8 @@ from tokenledger.projections.ledger_file import (
     parse_instant,
 )
 from tokenledger.projections.ledger_import import import_ledger
-from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
-from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.wiring.settings import Settings
 
 _STORE_HELP = "the ledger: a SQLite file or a postgresql:// URL (default: $TOKENLEDGER_STORE)"
@@ -118,8 +117,8 @@ def _ledger(settings: Settings) -> Iterator[tuple[TokenLedger, ReadModelStore]]:
     store (an import may replace them) or writes to it but the command itself."""
     ledger = TokenLedger(env=settings.eventsourcing_env())
     try:
-        if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
-            raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
+        if not isinstance(ledger.recorder, LedgerRecorder):
+            raise TypeError(f"the ledger needs a ledger recorder, got {type(ledger.recorder)}")
         check_readable(ledger)
         yield ledger, ledger.recorder.read_model_store()
     finally:

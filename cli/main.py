@@ -13,7 +13,6 @@ from tokenledger.cli import audit, chain, export
 from tokenledger.cli.vault import tokens as vault_commands
 from tokenledger.projections.replay import rebuild, verify
 from tokenledger.wiring.bootstrap import opened
-from tokenledger.wiring.server import LedgerServer, initialise_store, remove_store
 from tokenledger.wiring.settings import DEFAULT_DEV_STORE, DEFAULT_LISTEN, Settings, SettingsError
 
 
@@ -65,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
+    # Flask, gunicorn and the web layer load here, when the server starts: no other command needs them.
+    from tokenledger.wiring.server import LedgerServer, initialise_store, remove_store
+
     settings = Settings.from_env()
     if arguments.dev:
         settings = settings.with_overrides(store=arguments.store or DEFAULT_DEV_STORE)

@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
+from tokenledger.application.eventsourcing_adapter import create_aggregate
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.domain.issuance import TokenPlan
@@ -105,8 +106,8 @@ class BatchTokenRecord(Aggregate):
     @classmethod
     def issue(cls, token_id: UUID, plan: TokenPlan, namespace: str, now: datetime,
               actor: Actor) -> BatchTokenRecord:
-        return cls._create(
-            BatchTokenIssued, id=token_id, timestamp=now, parent_id=plan.parent_id,
+        return create_aggregate(
+            cls, BatchTokenIssued, id=token_id, timestamp=now, parent_id=plan.parent_id,
             policies=plan.policies, meta=plan.meta, display_name=plan.display_name, path=plan.path,
             ttl=plan.ttl, expire_at=Lease(plan.ttl).expires_at(now), namespace=namespace,
             bound_cidrs=list(plan.bound_cidrs), role_name=plan.role_name,

@@ -11,6 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from tokenledger.application.eventsourcing_adapter import create_aggregate
 from tokenledger.domain.actor import Actor
 
 
@@ -57,8 +58,8 @@ class Policy(Aggregate):
 
     @classmethod
     def write_new(cls, namespace: str, name: str, text: str, now: datetime, actor: Actor) -> Policy:
-        return cls._create(
-            PolicyWritten, id=policy_id(namespace, name), timestamp=now, namespace=namespace,
+        return create_aggregate(
+            cls, PolicyWritten, id=policy_id(namespace, name), timestamp=now, namespace=namespace,
             name=name, text=text, actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
         )
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tokenledger.application.eventsourcing_adapter import create_aggregate
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.role_settings import RoleSettings
 
@@ -84,8 +85,8 @@ class Role(Aggregate):
         cls, id: UUID, settings: RoleSettings, now: datetime, actor: Actor, namespace: str = ""
     ) -> Role:
         """``namespace`` is "" for the root namespace."""
-        return cls._create(
-            RoleCreated, id=id, timestamp=now, **_event_fields(namespace, settings, actor)
+        return create_aggregate(
+            cls, RoleCreated, id=id, timestamp=now, **_event_fields(namespace, settings, actor)
         )
 
     @property

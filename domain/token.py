@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tokenledger.application.eventsourcing_adapter import aggregate_at, create_aggregate
 from tokenledger.domain import leases
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
@@ -40,8 +41,7 @@ class RevocableToken(Aggregate):
     def at(cls, token_id: UUID, version: int, last_event: type) -> RevocableToken:
         """The token whose stream ends with an event of class ``last_event`` at ``version``
         (its times are not read: revoking it needs none)."""
-        token = cls.__new__(cls)
-        token._id, token._version, token._pending_events = token_id, version, []
+        token = aggregate_at(cls, token_id, version)
         token.status = "ended" if issubclass(last_event, (TokenRevoked, TokenExpired)) else "live"
         return token
 
@@ -108,7 +108,8 @@ class Token(RevocableToken):
         cls, token_id: UUID, accessor: str, plan: TokenPlan, now: datetime, actor: Actor,
         namespace: str = "",
     ) -> Token:
-        return cls._create(
+        return create_aggregate(
+            cls,
             TokenCreated,
             id=token_id,
             timestamp=now,
@@ -166,7 +167,7 @@ class Token(RevocableToken):
         lease = leases.calculate(
             limits,
             now=now,
-            issued=self._created_on,
+            issued=self.created_on,
             requested_ttl=increment if increment > 0 else self.ttl,
             period=self.period if period is None else period,
             explicit_max_ttl=self.explicit_max_ttl if explicit_max_ttl is None else explicit_max_ttl,

@@ -15,9 +15,7 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import Notification
-from psycopg.rows import dict_row
 
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, SQLITE, Dialect
@@ -90,6 +88,9 @@ def sqlite_reader(path: str) -> Iterator[ChainReader]:
 @contextmanager
 def postgres_reader(env: Mapping[str, str]) -> Iterator[ChainReader]:
     """A reader of the schema the library's settings ``env`` name (``tokenledger.wiring.settings.postgres_env``)."""
+    import psycopg  # here: reading a SQLite store loads no PostgreSQL driver
+    from psycopg.rows import dict_row
+
     connection = psycopg.connect(
         host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,

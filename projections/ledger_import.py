@@ -6,7 +6,6 @@ from __future__ import annotations
 import binascii
 import json
 import tempfile
-import typing
 from base64 import b64decode
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
+from tokenledger.application.eventsourcing_adapter import event_from_state
 from tokenledger.projections.event_fields import InvalidField, event_class, event_state
 from tokenledger.projections.ledger_file import (
     BATCH_SIZE,
@@ -28,9 +28,8 @@ from tokenledger.projections.ledger_file import (
     StoreNotEmptyError,
     parse_instant,
 )
-from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import KEYS_TABLE, ReadModelStore
-from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,8 @@ def import_ledger(ledger: Application[Any], index: ReadModelStore, source: IO[st
 def _insert_all(ledger: Application[Any], index: ReadModelStore, items: Iterator[tuple[str, bytes] | _Event],
                 batch_size: int) -> bool:
     recorder = ledger.recorder
+    if not isinstance(recorder, LedgerRecorder):
+        raise TypeError(f"import needs a ledger recorder, got {type(recorder)}")
     preserved = True
     with _import_transaction(recorder, index) as cursor:
         batch: list[_Event] = []
@@ -91,53 +92,23 @@ def _insert_all(ledger: Application[Any], index: ReadModelStore, items: Iterator
 
 
 @contextmanager
-def _import_transaction(recorder: Any, index: ReadModelStore) -> Iterator[Any]:
+def _import_transaction(recorder: LedgerRecorder, index: ReadModelStore) -> Iterator[Any]:
     """One write transaction, holding the lock every save takes, on a log with no event."""
-    if isinstance(recorder, IndexedSQLiteRecorder):
-        with index.exclusive() as cursor:  # the writers' file lock, then BEGIN and a first write
-            _require_empty(cursor, recorder.events_table_name)
-            yield cursor
-    elif isinstance(recorder, IndexedPostgresRecorder):
-        with index.transaction(commit=True) as cursor:
-            recorder._lock_table(typing.cast(Any, cursor))  # first, as every save takes it: the same lock order
-            _require_empty(cursor, _pg_table(recorder))
-            yield cursor
-    else:
-        raise TypeError(f"import needs an indexed recorder, got {type(recorder)}")
+    with recorder.import_transaction(index) as cursor:
+        cursor.execute(index.dialect.sql(f"SELECT 1 FROM {recorder.events_table().name} LIMIT 1"))
+        if cursor.fetchone() is not None:
+            raise StoreNotEmptyError("the store already has events: import needs a new, empty store")
+        yield cursor
 
 
-def _require_empty(cursor: Any, table: str) -> None:
-    cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
-    if cursor.fetchone() is not None:
-        raise StoreNotEmptyError("the store already has events: import needs a new, empty store")
-
-
-def _pg_table(recorder: IndexedPostgresRecorder) -> str:
-    return f'"{_quoted(recorder.datastore.schema)}"."{_quoted(recorder.events_table_name)}"'
-
-
-def _insert(recorder: Any, cursor: Any, stored: Sequence[StoredEvent], events: list[Any],
+def _insert(recorder: LedgerRecorder, cursor: Any, stored: Sequence[StoredEvent], events: list[Any],
             first_position: int) -> Sequence[int]:
     """Insert one run of events with their read-model rows, on the import's transaction, through
     the same recorder methods a save goes through; returns their notification IDs."""
-    if isinstance(recorder, IndexedSQLiteRecorder):
-        ids = recorder._insert_events(cursor, stored, saved_events=events)
-    else:
-        # The next notification ID is the file's position: PostgreSQL's sequence can then
-        # reproduce a log with gaps (a rolled-back save consumes IDs), and a retried import
-        # starts at 1 again (a rollback does not rewind a sequence). Nothing else inserts while
-        # the import holds the table's lock.
-        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s, false)",
-                       (_pg_table(recorder), first_position))
-        recorder._insert_stored_events(cursor, stored)
-        ids = recorder._fetch_ids_after_insert_events(cursor, stored, saved_events=events)
+    ids = recorder.insert_imported(cursor, stored, events, first_position)
     if ids is None or len(ids) != len(stored):
         raise PersistenceError("the recorder did not return a notification ID for every event")
     return ids
-
-
-def _quoted(identifier: str) -> str:
-    return identifier.replace('"', '""')
 
 
 class _Rereadable:
@@ -260,10 +231,8 @@ def _event(line: Any, last_position: int, versions: dict[UUID, int]) -> _Event:
         raise InvalidField("'data' must be a JSON object")
     state = {"timestamp": timestamp, **event_state(kind, line["data"]),
              "originator_id": aggregate_id, "originator_version": version}
-    event: Any = object.__new__(cls)  # as the library's mapper makes events: no __init__, and
-    object.__setattr__(event, "__dict__", state)  # absent fields read as the class's defaults
     versions[aggregate_id] = version
-    return _Event(position=position, event=event)
+    return _Event(position=position, event=event_from_state(cls, state))
 
 
 def _exact_fields(line: dict[str, Any], names: tuple[str, ...], what: str) -> None:

@@ -1,4 +1,4 @@
-"""PostgreSQL adapter: the same read models and hash chain, written in the events' transaction.
+"""PostgreSQL adapter: the ledger's recorder (``LedgerRecorder``) on the library's PostgreSQL recorder.
 
 The library's recorder serialises inserts with ``LOCK TABLE ... IN EXCLUSIVE MODE``, so
 notification IDs commit in order and a read model's position is exact across processes.
@@ -6,24 +6,25 @@ notification IDs commit in order and a read model's position is exact across pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from tokenledger.application.eventsourcing_adapter import PostgresRecorderHooks
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect
-from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
+from tokenledger.projections.ledger_recorder import LedgerRecorder
+from tokenledger.projections.read_model_store import Cursor, ReadModelStore, prepare_read_models
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
 
 
-class IndexedPostgresRecorder(PostgresApplicationRecorder):
+class IndexedPostgresRecorder(LedgerRecorder, PostgresRecorderHooks, PostgresApplicationRecorder):
     def create_table(self) -> None:
         """Create the schema, the library's tables and function, and the read models, one
         process at a time: workers starting together would otherwise clash on the DDL."""
@@ -31,30 +32,16 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             lock_holder.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
             try:
                 with self.datastore.transaction(commit=True) as cursor:
-                    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema_name()}"')
+                    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {_quoted(self.datastore.schema)}")
                 super().create_table()
                 with self.datastore.transaction(commit=True) as cursor:
-                    cursor.execute(f'SET LOCAL search_path TO "{self._schema_name()}"')
+                    cursor.execute(f"SET LOCAL search_path TO {_quoted(self.datastore.schema)}")
                     prepare_read_models(cursor, POSTGRES)
-                    hash_chain.create_table(cursor, self._dialect(), self.events_table())
+                    hash_chain.create_table(cursor, self.dialect(), self.events_table())
             finally:
                 lock_holder.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        hash_chain.append(curs, self._dialect(), stored_events, notification_ids or ())
-        saved_events = kwargs.get("saved_events")
-        if saved_events is not None and notification_ids:
-            apply_events(curs, self._dialect(), saved_events, max(notification_ids))
-        return notification_ids
-
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every event of these aggregates, each stream in version order, in one query."""
         statement = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
@@ -65,7 +52,6 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                                 topic=row["topic"], state=bytes(row["state"])) for row in cursor.fetchall()]
 
     def select_stream_ends(self, originator_ids: Sequence[UUID]) -> list[tuple[UUID, int, str]]:
-        """The version and topic of the last event of each of these aggregates, in one query."""
         statement = SQL(
             "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic FROM {schema}.{table} "
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
@@ -74,26 +60,35 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             cursor.execute(statement, (list(originator_ids),))
             return [(row["originator_id"], row["originator_version"], row["topic"]) for row in cursor.fetchall()]
 
-    def chain_head(self) -> hash_chain.Link | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            return hash_chain.head(cursor, self._dialect())
+    def dialect(self) -> Dialect:
+        return POSTGRES.in_schema(self.datastore.schema)
 
-    def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
-        with self.datastore.transaction(commit=False) as cursor:
-            return hash_chain.links(cursor, self._dialect(), after, stop, limit)
-
-    def chain_genesis(self) -> hash_chain.Genesis | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            return hash_chain.genesis(cursor, self._dialect())
+    def reading(self) -> AbstractContextManager[Cursor]:
+        return self.datastore.transaction(commit=False)
 
     def events_table(self) -> hash_chain.EventsTable:
         return hash_chain.EventsTable(self.events_table_name, "notification_id")
 
-    def _dialect(self) -> Dialect:
-        return POSTGRES.in_schema(self.datastore.schema)
-
-    def _schema_name(self) -> str:
-        return self.datastore.schema.replace('"', '""')
-
     def read_model_store(self) -> ReadModelStore:
-        return ReadModelStore(self.datastore, self._dialect(), reader=self.datastore.cursor)
+        return ReadModelStore(self.datastore, self.dialect(), reader=self.datastore.cursor)
+
+    @contextmanager
+    def import_transaction(self, index: ReadModelStore) -> Iterator[Cursor]:
+        with index.transaction(commit=True) as cursor:
+            self.lock_events_table(cursor)
+            yield cursor
+
+    def insert_imported(self, cursor: Cursor, stored_events: Sequence[StoredEvent], saved_events: Sequence[Any],
+                        first_position: int) -> Sequence[int] | None:
+        # The next notification ID is the file's position: PostgreSQL's sequence can then
+        # reproduce a log with gaps (a rolled-back save consumes IDs), and a retried import
+        # starts at 1 again (a rollback does not rewind a sequence). Nothing else inserts while
+        # the import holds the table's lock.
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s, false)",
+                       (f'{_quoted(self.datastore.schema)}.{_quoted(self.events_table_name)}', first_position))
+        return self.insert_on(cursor, stored_events, saved_events)
+
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

@@ -1,47 +1,37 @@
-"""SQLite adapter: the event recorder that keeps the read models in the events' transaction."""
+"""SQLite adapter: the ledger's recorder (``LedgerRecorder``) on the library's SQLite recorder."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import (
-    SQLITE3_DEFAULT_LOCK_TIMEOUT,
-    SQLiteApplicationRecorder,
-    SQLiteCursor,
-    SQLiteDatastore,
-)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
+from tokenledger.application.eventsourcing_adapter import SQLiteRecorderHooks, sqlite_database
 from tokenledger.projections import hash_chain
-from tokenledger.projections.dialect import SQLITE
-from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
+from tokenledger.projections.dialect import SQLITE, Dialect
+from tokenledger.projections.ledger_recorder import LedgerRecorder
+from tokenledger.projections.read_model_store import Cursor, ReadModelStore, prepare_read_models
 from tokenledger.projections.sqlite_reader import ThreadReader
 from tokenledger.projections.writer_lock import WriterLock
 
-LARGE_WRITE_EVENTS = 1000  # a save this large (a revocation's batch) gets ``Dialect.large_write``
 
-
-class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
-    """Writes each save's read-model rows and hash-chain links in the same transaction as its events.
-
-    So an acknowledged write is visible to every reader at once, and a crash can never leave
-    the indexes behind the log. The recorded position lets a restart catch up events written
-    by anything else (``tokenledger.projections.replay``).
-    """
+class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicationRecorder):
+    """Processes writing one file take turns through the writers' file lock (``WriterLock``)."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self._writers = WriterLock.beside(datastore.pool.db_name)
+        self._database = sqlite_database(datastore)
+        self._writers = WriterLock.beside(self._database.name)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self._writers:
             return super().insert_events(stored_events, **kwargs)
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every event of these aggregates, each stream in version order, in one query."""
         marks = ", ".join("?" * len(originator_ids))
         statement = (
             f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "
@@ -53,8 +43,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
                                 state=row[3]) for row in c.fetchall()]
 
     def select_stream_ends(self, originator_ids: Sequence[UUID]) -> list[tuple[UUID, int, str]]:
-        """The version and topic of the last event of each of these aggregates, in one query
-        (with a single ``MAX``, SQLite takes the bare column from the row that has it)."""
+        """(With a single ``MAX``, SQLite takes the bare column from the row that has it.)"""
         by_hex = {originator_id.hex: originator_id for originator_id in originator_ids}  # no UUID parsing
         statement = (
             f"SELECT originator_id, MAX(originator_version), topic FROM {self.events_table_name} "
@@ -70,37 +59,23 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             prepare_read_models(cursor, SQLITE)
             hash_chain.create_table(cursor, SQLITE, self.events_table())
 
-    def _insert_events(
-        self,
-        c: SQLiteCursor,
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        with SQLITE.large_write(c) if len(stored_events) >= LARGE_WRITE_EVENTS else nullcontext():
-            notification_ids = super()._insert_events(c, stored_events, **kwargs)
-            hash_chain.append(c, SQLITE, stored_events, notification_ids or ())
-            saved_events = kwargs.get("saved_events")
-            if saved_events is not None and notification_ids:
-                apply_events(c, SQLITE, saved_events, max(notification_ids))
-        return notification_ids
+    def dialect(self) -> Dialect:
+        return SQLITE
 
-    def chain_head(self) -> hash_chain.Link | None:
-        with self.datastore.transaction(commit=False) as c:
-            return hash_chain.head(c, SQLITE)
-
-    def chain_links(self, after: int, stop: int, limit: int) -> list[hash_chain.Link]:
-        with self.datastore.transaction(commit=False) as c:
-            return hash_chain.links(c, SQLITE, after, stop, limit)
+    def reading(self) -> AbstractContextManager[Cursor]:
+        return self.datastore.transaction(commit=False)
 
     def events_table(self) -> hash_chain.EventsTable:
         return hash_chain.EventsTable(self.events_table_name, "rowid")
 
-    def chain_genesis(self) -> hash_chain.Genesis | None:
-        with self.datastore.transaction(commit=False) as c:
-            return hash_chain.genesis(c, SQLITE)
-
     def read_model_store(self) -> ReadModelStore:
-        pool = self.datastore.pool
-        timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT  # as the library's own connections wait
-        reader = None if pool.is_sqlite_memory_mode else ThreadReader(pool.db_name, timeout)
+        database = self._database  # read on connections that wait for a lock as the library's do
+        reader = None if database.in_memory else ThreadReader(database.name, database.lock_timeout)
         return ReadModelStore(self.datastore, SQLITE, reader=reader, writers=self._writers)
+
+    def import_transaction(self, index: ReadModelStore) -> AbstractContextManager[Cursor]:
+        return index.exclusive()  # the writers' file lock, then BEGIN and a first write
+
+    def insert_imported(self, cursor: Cursor, stored_events: Sequence[StoredEvent], saved_events: Sequence[Any],
+                        first_position: int) -> Sequence[int] | None:
+        return self.insert_on(cursor, stored_events, saved_events)  # rowids follow on from the last

@@ -24,10 +24,9 @@ from tokenledger.cli.main import main
 from tokenledger.projections import ledger_file, ledger_import
 from tokenledger.projections.ledger_file import ImportLineError
 from tokenledger.projections.ledger_import import import_ledger
-from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import verify
-from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.settings import Settings
 
@@ -152,7 +151,7 @@ def log_of(store: str) -> list[tuple[int, str, int, str, dict[str, Any], bytes]]
 
 def index_of(ledger: TokenLedger) -> ReadModelStore:
     recorder = ledger.recorder
-    assert isinstance(recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder)
+    assert isinstance(recorder, LedgerRecorder)
     return recorder.read_model_store()
 
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from flask import Request, Response, request
 
-from tokenledger.application.audit import AuditService, HistoryEntry, Page, TokenAsOf
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.audit import AuditService
+from tokenledger.application.formats import history_entry, token_page
 from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.web.envelope import vault_response
 from tokenledger.web.fields import count_parameter
-from tokenledger.web.schemas import LOOKUP_DATA, TokenLookup, go_time
 
 Handler = Callable[..., Response]
 
@@ -62,45 +60,6 @@ class HistoryEndpoints:
         page = self._audit.created_against_role(caller.namespace, role, start, end,
                                                 after=request.args.get("after"), limit=_int_arg("limit", 100))
         return vault_response(data=token_page(page))
-
-
-def token_as_of_data(past: TokenAsOf) -> dict[str, Any]:
-    """What lookup answers about the token as it was at ``past.instant``, with its status then."""
-    data: dict[str, Any] = LOOKUP_DATA.dump(TokenLookup(past.view, "", past.instant))
-    return {**data, "status": past.status, "as_of": go_time(past.instant)}
-
-
-def history_entry(entry: HistoryEntry) -> dict[str, Any]:
-    return {"version": entry.version, "type": entry.type, "time": go_time(entry.time),
-            "actor_accessor": entry.actor_accessor, "remote_addr": entry.remote_addr,
-            "changes": {key: plain(value) for key, value in entry.changes.items()}}
-
-
-def token_page(page: Page) -> dict[str, Any]:
-    records: list[TokenRecord] = page.items
-    return {"keys": [record.accessor for record in records],
-            "key_info": {record.accessor: token_summary(record) for record in records},
-            "total": page.total, "next_after": page.next_after}
-
-
-def token_summary(record: TokenRecord) -> dict[str, Any]:
-    return {"display_name": record.display_name, "policies": list(record.policies),
-            "role": record.role_name, "path": record.path, "creator_accessor": record.creator_accessor,
-            "creation_time": go_time(record.created_at), "expire_time": go_time(record.expire_at),
-            "status": record.status, "ended_time": go_time(record.ended_at)}
-
-
-def plain(value: Any) -> Any:
-    """A recorded value as JSON can carry it."""
-    if isinstance(value, UUID):
-        return value.hex
-    if isinstance(value, datetime):
-        return go_time(value)
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    return value
 
 
 def _require_sudo(caller: Caller) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Response
 
+from tokenledger.application.formats import go_time
 from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import Clock
@@ -15,7 +16,6 @@ from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME, head_c
 from tokenledger.projections.hash_chain import ChainedRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.web.envelope import error_response, vault_response
-from tokenledger.web.schemas import go_time
 
 Handler = Callable[..., Response]
 

@@ -29,6 +29,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response
 from marshmallow import Schema
 
+from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.web import schemas
 from tokenledger.web.consistency import INDEX_HEADER
 from tokenledger.web.fields import RequestSchema
@@ -98,7 +99,7 @@ NESTED_SCHEMAS: Mapping[str, type[Schema]] = {
 
 RESPONSE_SCHEMAS: Mapping[str, type[Schema]] = {
     "Auth": schemas.AuthSchema,
-    "LookupData": schemas.LookupDataSchema,
+    "LookupData": LookupDataSchema,
     "KeyList": schemas.KeyListSchema,
     "AccessorList": AccessorListSchema,
     "TidyReport": schemas.TidyReportSchema,

@@ -12,8 +12,8 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.domain.durations import MAX_SECONDS
-from tokenledger.web import schemas
 from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
 
 JsonSchema = dict[str, Any]
@@ -26,7 +26,7 @@ _NAMES: JsonSchema = {"type": "array", "items": {"type": "string"}}
 _STRING_MAP: JsonSchema = {"type": "object", "additionalProperties": {"type": "string"}, "nullable": True}
 
 FUNCTION_FIELD_TYPES: Mapping[str, JsonSchema] = {
-    # schemas.LookupDataSchema
+    # LookupDataSchema
     "accessor": _STRING, "creation_time": _INTEGER, "creation_ttl": _INTEGER, "display_name": _STRING,
     "expire_time": {"type": "string", "nullable": True}, "explicit_max_ttl": _INTEGER, "id": _STRING,
     "issue_time": _STRING, "last_renewal": _STRING, "last_renewal_time": _INTEGER, "meta": _STRING_MAP,
@@ -39,7 +39,7 @@ FUNCTION_FIELD_TYPES: Mapping[str, JsonSchema] = {
 
 # Keys a response schema leaves out of some answers (every other field is always there).
 SOMETIMES_ABSENT: Mapping[type[Schema], frozenset[str]] = {
-    schemas.LookupDataSchema: frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time",
+    LookupDataSchema: frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time",
                                          "period"}),
 }
 

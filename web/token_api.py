@@ -8,6 +8,8 @@ from dataclasses import replace
 from flask import Blueprint, Response, request
 
 from tokenledger.application.audit import DEFAULT_PAGE, AuditService
+from tokenledger.application.formats import token_page
+from tokenledger.application.lookup_format import LOOKUP_DATA, TokenLookup, token_as_of_data
 from tokenledger.application.tidy import TidyService
 from tokenledger.application.token_service import POLICY_DENIED, Renewal, TokenService
 from tokenledger.domain.caller import Caller
@@ -16,7 +18,7 @@ from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web import schemas
 from tokenledger.web.access import Gate, is_list_request, list_limit
-from tokenledger.web.audit_api import as_of, token_as_of_data, token_page
+from tokenledger.web.audit_api import as_of
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.namespace import addresses_a_site
@@ -136,8 +138,8 @@ class TokenEndpoints:
         return vault_response(data=token_as_of_data(past), warnings=warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
-        found = schemas.TokenLookup(view, presented_id, self._clock.now())
-        return vault_response(data=schemas.LOOKUP_DATA.dump(found), warnings=warnings)
+        found = TokenLookup(view, presented_id, self._clock.now())
+        return vault_response(data=LOOKUP_DATA.dump(found), warnings=warnings)
 
     # -- renew -----------------------------------------------------------------------------
 

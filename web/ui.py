@@ -29,6 +29,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from tokenledger.application.audit import DEFAULT_PAGE
+from tokenledger.application.formats import go_time
 from tokenledger.application.token_service import POLICY_DENIED, Access
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import from_epoch_us, to_epoch_us
@@ -37,7 +38,6 @@ from tokenledger.domain.namespaces import parse_namespace
 from tokenledger.projections.audit_tree import AuditTree
 from tokenledger.projections.ui_logouts import SessionLogouts
 from tokenledger.web.fields import count_parameter
-from tokenledger.web.schemas import go_time
 from tokenledger.web.ui_session import (
     ACCESSOR,
     LOGIN_US,

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from tokenledger.application.audit import HistoryEntry
+from tokenledger.application.formats import go_time, plain
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.projections.audit_tree import Family, status_at
-from tokenledger.web.audit_api import plain
-from tokenledger.web.schemas import go_time
 
 ENDED = frozenset({"revoked", "expired", "used up"})
 

@@ -18,10 +18,9 @@ from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
 from tokenledger.projections.ledger_file import check_readable
-from tokenledger.projections.postgres_store import IndexedPostgresRecorder
+from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import catch_up, repair
-from tokenledger.projections.sqlite_store import IndexedSQLiteRecorder
 from tokenledger.wiring.settings import Settings
 
 HMAC_KEY_NAME = "token-hmac"
@@ -49,8 +48,8 @@ class Runtime:
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     ledger = TokenLedger(env=settings.eventsourcing_env())
-    if not isinstance(ledger.recorder, IndexedSQLiteRecorder | IndexedPostgresRecorder):
-        raise TypeError(f"the ledger needs an indexed recorder, got {type(ledger.recorder)}")
+    if not isinstance(ledger.recorder, LedgerRecorder):
+        raise TypeError(f"the ledger needs a ledger recorder, got {type(ledger.recorder)}")
     check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
     read_models = ledger.recorder.read_model_store()
     catch_up(ledger, read_models)
