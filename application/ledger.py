@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType, resolve_topic
 
-from tokenledger.application.eventsourcing_adapter import ProjectingApplication
+from tokenledger.adapters.eventsourcing import ProjectingApplication
 from tokenledger.application.ports import EventStreams
 from tokenledger.domain.setup import LEDGER_SETUP_ID
 from tokenledger.domain.token import RevocableToken, Token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import uuid4
 
-from tokenledger.application.eventsourcing_adapter import create_aggregate
+from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock

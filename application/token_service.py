@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from tokenledger.application.eventsourcing_adapter import create_aggregate
+from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.ports import RoleLookup, TokenQueries

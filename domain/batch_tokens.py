@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
-from tokenledger.application.eventsourcing_adapter import create_aggregate
+from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.domain.issuance import TokenPlan

@@ -11,7 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from tokenledger.application.eventsourcing_adapter import create_aggregate
+from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.domain.actor import Actor
 
 

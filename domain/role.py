@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from tokenledger.application.eventsourcing_adapter import create_aggregate
+from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.role_settings import RoleSettings
 

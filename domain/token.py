@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from tokenledger.application.eventsourcing_adapter import aggregate_at, create_aggregate
+from tokenledger.adapters.eventsourcing import aggregate_at, create_aggregate
 from tokenledger.domain import leases
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-import tokenledger.application.eventsourcing_adapter  # noqa: F401 - registers the old topics
+import tokenledger.adapters.eventsourcing  # noqa: F401 - registers the old topics
 
 # event and aggregate classes are only ever looked up in the model, under its name or its old one
 EVENT_MODULE_PREFIXES = ("tokenledger.domain.", "domain.")

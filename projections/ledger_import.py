@@ -17,7 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
-from tokenledger.application.eventsourcing_adapter import event_from_state
+from tokenledger.adapters.eventsourcing import event_from_state
 from tokenledger.projections.event_fields import InvalidField, event_class, event_state
 from tokenledger.projections.ledger_file import (
     BATCH_SIZE,

@@ -28,7 +28,7 @@ class LedgerRecorder(ApplicationRecorder):
     """Implements ``hash_chain.ChainedRecorder`` and ``tokenledger.application.ports.EventStreams``.
 
     A recorder puts it first among its bases, then the adapter's hooks for its store
-    (``tokenledger.application.eventsourcing_adapter``), then the library's recorder: the hooks
+    (``tokenledger.adapters.eventsourcing``), then the library's recorder: the hooks
     call ``inserting`` and ``events_inserted`` in the transaction of every insert of events.
     """
 

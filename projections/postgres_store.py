@@ -15,7 +15,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from tokenledger.application.eventsourcing_adapter import PostgresRecorderHooks
+from tokenledger.adapters.eventsourcing import PostgresRecorderHooks
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect
 from tokenledger.projections.ledger_recorder import LedgerRecorder

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from tokenledger.application.eventsourcing_adapter import SQLiteRecorderHooks, sqlite_database
+from tokenledger.adapters.eventsourcing import SQLiteRecorderHooks, sqlite_database
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import SQLITE, Dialect
 from tokenledger.projections.ledger_recorder import LedgerRecorder

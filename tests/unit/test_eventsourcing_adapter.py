@@ -1,4 +1,4 @@
-"""Every assumption ``tokenledger.application.eventsourcing_adapter`` makes about the eventsourcing
+"""Every assumption ``tokenledger.adapters.eventsourcing`` makes about the eventsourcing
 library, checked against the installed version: private names exist with the signatures the
 adapter calls or overrides, and behave as it relies on. A failure names the assumption, so an
 upgrade of the library says what to change in the adapter (and only there).
@@ -25,8 +25,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import get_topic, resolve_topic
 
-from tokenledger.application import eventsourcing_adapter as adapter
-from tokenledger.application.eventsourcing_adapter import (
+from tokenledger.adapters import eventsourcing as adapter
+from tokenledger.adapters.eventsourcing import (
     PostgresRecorderHooks,
     ProjectingApplication,
     SQLiteRecorderHooks,
@@ -51,7 +51,7 @@ def assumption(text: str) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        pytest.fail(f"tokenledger/application/eventsourcing_adapter.py assumes that {text}; with {LIBRARY} "
+        pytest.fail(f"tokenledger/adapters/eventsourcing.py assumes that {text}; with {LIBRARY} "
                     f"it does not\n    ({type(error).__name__}: {error})", pytrace=False)
 
 
