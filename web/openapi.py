@@ -81,7 +81,7 @@ REQUEST_SCHEMAS: Mapping[str, type[RequestSchema]] = {
     "CreateToken": schemas.CreateTokenSchema,
     "TokenBody": schemas.TokenBodySchema,
     "AccessorBody": schemas.AccessorBodySchema,
-    "LookupAccessorBody": schemas.LookupAccessorSchema,
+    "LookupAccessorBody": schemas.LookupAccessorBodySchema,
     "RenewBody": schemas.RenewBodySchema,
     "RenewAccessorBody": schemas.RenewAccessorBodySchema,
     "IncrementBody": schemas.IncrementBodySchema,

@@ -124,10 +124,10 @@ def _check_text(text: str) -> None:
 
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
     """Parameters validated by ``schema`` (path segments win over the body) and Vault's warning
-    about parameters the endpoint does not know."""
-    parameters = _unaliased(schema, body_parameters(request))
-    parameters.update({k: v for k, v in from_path.items() if v})
-    unknown = sorted(key for key in parameters if key not in schema.fields)
+    about parameters the endpoint does not know (those the path gives it are known)."""
+    given = {key: value for key, value in from_path.items() if value}
+    parameters = {**_unaliased(schema, body_parameters(request)), **given}
+    unknown = sorted(key for key in parameters if key not in schema.fields and key not in given)
     warnings = [f"Endpoint ignored these unrecognized parameters: [{' '.join(unknown)}]"] if unknown else []
     return schema.load(parameters), warnings
 

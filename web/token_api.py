@@ -101,11 +101,12 @@ class TokenEndpoints:
         return self._create(caller, orphan_endpoint=True)
 
     def _create(self, caller: Caller, *, orphan_endpoint: bool, role_name: str = "") -> Response:
-        schema = schemas.CREATE_AGAINST_ROLE if role_name else schemas.CREATE_TOKEN
-        command, warnings = load(schema, request, role_name=role_name)
+        """Only the path names a role (the ACL decides on ``create/<role_name>``): one in the body
+        is ignored, with a warning."""
+        command, warnings = load(schemas.CREATE_TOKEN, request, role_name=role_name)
         if role_name and "role_name" in body_parameters(request):
             warnings.append(ROLE_NAME_REPLACED)
-        command = replace(command, orphan_endpoint=orphan_endpoint)
+        command = replace(command, orphan_endpoint=orphan_endpoint, role_name=role_name)
         finite_only = addresses_a_site(request) or uses_aliases(schemas.CREATE_TOKEN, request)
         issued = self._service.create(caller, command, finite_only=finite_only)
         auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
