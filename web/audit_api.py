@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,8 +19,6 @@ from tokenledger.web.envelope import vault_response
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.schemas import LOOKUP_DATA, TokenLookup, go_time
 
-Handler = Callable[..., Response]
-
 
 def as_of(from_request: Request, body: dict[str, Any] | None = None) -> datetime | None:
     """The ``as_of`` instant a read asks for (query string, else body), if any."""
@@ -36,13 +33,6 @@ def as_of(from_request: Request, body: dict[str, Any] | None = None) -> datetime
 class HistoryEndpoints:
     def __init__(self, audit: AuditService) -> None:
         self._audit = audit
-
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [
-            ("/ledger/history/accessor/<accessor>", self.token_history, ["GET"]),
-            ("/ledger/history/creator/<accessor>", self.created_by, ["GET"]),
-            ("/ledger/history/role/<role>", self.created_against_role, ["GET"]),
-        ]
 
     def token_history(self, caller: Caller, accessor: str) -> Response:
         _require_sudo(caller)

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields
 
-from tokenledger.web.schemas import KeyListSchema
+from tokenledger.web.schemas import KeyListSchema, LookupDataSchema
+
+
+class LookupAccessorDataSchema(LookupDataSchema):
+    """``data`` of ``lookup-accessor``: with ``as_of``, also the token's status then and the instant."""
+
+    status = fields.String(metadata={"description": "with as_of: live, revoked or expired"})
+    as_of = fields.String(metadata={"description": "with as_of: the instant asked for"})
 
 
 class RoleReadSchema(Schema):

@@ -6,7 +6,8 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
@@ -120,6 +121,21 @@ def _check_text(text: str) -> None:
         raise InvalidRequest(NUL_ERROR)
     if not text.isascii() and _LONE_SURROGATE.search(text):
         raise InvalidRequest(JSON_ERROR)
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    """A request's parameters as its route's ``schema`` takes them, the path parameters
+    ``from_path`` winning over the body's; loaded when the handler asks (``load``)."""
+
+    schema: Schema
+    from_path: Mapping[str, str]
+
+    def load(self) -> tuple[Any, list[str]]:
+        return load(self.schema, request, **self.from_path)
+
+    def uses_aliases(self) -> bool:
+        return uses_aliases(self.schema, request)
 
 
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
