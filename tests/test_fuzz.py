@@ -39,7 +39,8 @@ from tests.conftest import ROOT_TOKEN
 from tokenledger.domain.errors import PermissionDenied
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.web.consistency import INDEX_HEADER
-from tokenledger.web.openapi import REQUEST_SCHEMAS, SPEC_PATH
+from tokenledger.web.openapi import SPEC_PATH
+from tokenledger.web.routes import routes_of
 from tokenledger.wiring.settings import Settings
 
 MAX_EXAMPLES = int(os.environ.get("TOKENLEDGER_FUZZ_EXAMPLES", "8"))
@@ -117,8 +118,8 @@ class SwappableApp:
 _WORKDIR = tempfile.TemporaryDirectory(prefix="tokenledger-fuzz-")
 SUBJECT = SwappableApp(Path(_WORKDIR.name))
 schema = schemathesis.openapi.from_wsgi(SPEC_PATH, SUBJECT, config=CONFIG)
-ALIASES = {alias: target for request_schema in REQUEST_SCHEMAS.values()
-           for alias, target in request_schema.aliases.items()}
+ALIASES = {alias: target for route in routes_of(SUBJECT.app).values() if route.body is not None
+           for alias, target in route.body.aliases.items()}
 OUTCOMES: list[tuple[str, int]] = []
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Request, Response, g, request
+from flask import Request, g, request
+from werkzeug.wrappers import Response
 
 from tokenledger.application.token_service import Access, TokenService
 from tokenledger.domain.errors import InvalidRequest
@@ -16,7 +17,7 @@ from tokenledger.web.fields import count_parameter
 from tokenledger.web.namespace import request_namespace
 from tokenledger.web.request_input import presented_token
 
-Handler = Callable[..., Response]
+Handler = Callable[..., Response]  # werkzeug's, which flask's extends: redirects are werkzeug's
 Existence = Callable[[str, dict[str, str]], bool]
 StoredName = Callable[[str], str]
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +16,6 @@ from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.web.envelope import vault_response
 from tokenledger.web.fields import count_parameter
-
-Handler = Callable[..., Response]
 
 
 def as_of(from_request: Request, body: dict[str, Any] | None = None) -> datetime | None:
@@ -34,13 +31,6 @@ def as_of(from_request: Request, body: dict[str, Any] | None = None) -> datetime
 class HistoryEndpoints:
     def __init__(self, audit: AuditService) -> None:
         self._audit = audit
-
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [
-            ("/ledger/history/accessor/<accessor>", self.token_history, ["GET"]),
-            ("/ledger/history/creator/<accessor>", self.created_by, ["GET"]),
-            ("/ledger/history/role/<role>", self.created_against_role, ["GET"]),
-        ]
 
     def token_history(self, caller: Caller, accessor: str) -> Response:
         _require_sudo(caller)

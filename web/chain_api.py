@@ -3,8 +3,6 @@ outside the store and check later with ``tokenledger ledger verify --expect-head
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Response
 
 from tokenledger.application.formats import go_time
@@ -17,17 +15,12 @@ from tokenledger.projections.hash_chain import ChainedRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.web.envelope import error_response, vault_response
 
-Handler = Callable[..., Response]
-
 
 class ChainEndpoints:
     def __init__(self, recorder: ChainedRecorder, index: ReadModelStore, clock: Clock) -> None:
         self._recorder = recorder
         self._key = index.ensure_key(CHECKPOINT_KEY_NAME)
         self._clock = clock
-
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [("/ledger/head", self.ledger_head, ["GET"])]
 
     def ledger_head(self, caller: Caller) -> Response:
         """One chain for the whole store: only the root namespace may see its head."""

@@ -12,7 +12,8 @@ import re
 import threading
 import time
 
-from flask import Request, Response
+from flask import Request
+from werkzeug.wrappers import Response
 
 from tokenledger.application.token_service import TokenService
 from tokenledger.domain.errors import InvalidRequest, LedgerError

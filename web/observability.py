@@ -13,6 +13,8 @@ from tokenledger.domain.caller import Caller
 from tokenledger.web.access import Gate
 from tokenledger.web.envelope import error_response, json_response
 from tokenledger.web.metrics import UNMATCHED_ROUTE, Metrics
+from tokenledger.web.openapi_schemas import HealthSchema
+from tokenledger.web.routes import BARE, PLAIN, Answer, Doc, Route, RoutedBlueprint
 from tokenledger.wiring.bootstrap import Runtime
 
 log = logging.getLogger("tokenledger.request")
@@ -42,8 +44,8 @@ def install_observability(app: Flask, runtime: Runtime) -> None:
 
 
 def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
-    blueprint = Blueprint("operations", __name__)
-    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    blueprint = RoutedBlueprint("operations", __name__, Gate(runtime.service, runtime.settings.index_wait_seconds),
+                                "sys")
 
     def health() -> Response:
         """Unauthenticated, as in Vault: 200 when initialised and the store answers."""
@@ -66,7 +68,16 @@ def _operations_blueprint(runtime: Runtime, metrics: Metrics) -> Blueprint:
         text, content_type = metrics.exposition()
         return Response(text, mimetype=content_type.split(";")[0], headers={"Cache-Control": "no-store"})
 
-    blueprint.add_url_rule("/health", view_func=health, methods=["GET", "HEAD"])
-    blueprint.add_url_rule("/metrics", view_func=gate.guard(prometheus, "sys", "/metrics"), methods=["GET"],
-                           endpoint="prometheus/metrics")
+    blueprint.add_routes((
+        Route(("/health",), ("GET", "HEAD"), health, Doc(
+            "Health, in Vault's shape",
+            (Answer(200, kind=BARE, data=HealthSchema, description="initialised and serving"),
+             Answer(501, kind=BARE, data=HealthSchema, description="not initialised"),
+             Answer(503, kind=BARE, data=HealthSchema, description="the store does not answer")),
+            tag="sys/health", security=(), vault_parameters=False, errors=(500,),
+            description="Unauthenticated, as in Vault.")),
+        Route(("/metrics",), ("GET",), prometheus, Doc(
+            "Metrics in Prometheus' text format", (Answer(200, kind=PLAIN, description="the exposition"),),
+            query=("format",), tag="sys/metrics")),
+    ))
     return blueprint

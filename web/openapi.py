@@ -1,13 +1,13 @@
-"""The OpenAPI 3 description of every route, built from the marshmallow schemas.
+"""The OpenAPI 3 description of every route, built from the route tables.
 
 Served unauthenticated at ``GET /v1/sys/internal/specs/openapi`` (Vault's path), built on the
 first request from the app's ``url_map``, so every route registered by then is walked.
 
-``DOCS`` maps each endpoint, as ``{blueprint}.{handler}`` (endpoint names are
-``{blueprint}.{handler}{rule}``; every rule of a handler shares its entry), to what it takes and
-answers: request body schema, query parameters, answers with the schemas of their ``data`` or
-``auth``. Path parameters come from each rule. ``LINKS`` adds OpenAPI links between operations.
-A route whose handler is not in ``DOCS`` is left out, and ``tests/test_openapi.py`` fails.
+Each rule of the ``url_map`` is described by the route of the table it was registered from
+(``tokenledger.web.routes.routes_of``): its request body schema, query parameters, answers with
+the schemas of their ``data`` or ``auth``, and links to other operations; path parameters come
+from the rule. A rule registered from no route table is left out, and ``tests/test_openapi.py``
+fails. Each schema is a component named after its class (``CreateTokenSchema``: ``CreateToken``).
 
 Vault's ``LIST`` verb has no OpenAPI method: a LIST route is described as ``get`` with a required
 ``list=true`` query parameter, which the server takes as the same call. HEAD and OPTIONS, which
@@ -20,100 +20,45 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from marshmallow import Schema
 
-from tokenledger.application.lookup_format import LookupDataSchema
-from tokenledger.web import schemas
 from tokenledger.web.consistency import INDEX_HEADER
 from tokenledger.web.fields import RequestSchema
-from tokenledger.web.openapi_docs import (
+from tokenledger.web.openapi_docs import ERRORS, PARAMETERS, VAULT_PARAMETERS
+from tokenledger.web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
+from tokenledger.web.openapi_schemas import CapabilitiesDataSchema
+from tokenledger.web.routes import (
     BARE,
-    DOCS,
     DOCUMENT,
     ENVELOPE,
-    ERRORS,
+    FORM,
     HTML,
     JSON,
-    LINKS,
     PAGE,
-    PARAMETERS,
     PLAIN,
-    SPEC_ENDPOINT,
     TEXT,
-    VAULT_PARAMETERS,
     Answer,
     Doc,
+    Route,
+    add_app_routes,
+    handler_function,
+    routes_of,
 )
-from tokenledger.web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
-from tokenledger.web.openapi_schemas import (
-    AccessorListSchema,
-    CapabilitiesDataSchema,
-    HealthSchema,
-    HistoryEventSchema,
-    LedgerHeadSchema,
-    LegacyPolicyListSchema,
-    LegacyPolicyReadSchema,
-    PolicyListSchema,
-    PolicyReadSchema,
-    RoleReadSchema,
-    TokenHistorySchema,
-    TokenPageSchema,
-    TokenSummarySchema,
-    UILoginSchema,
-)
-from tokenledger.web.role_api import RoleWriteSchema
-from tokenledger.web.sys_api import CapabilitiesSchema, PolicyBodySchema
 from tokenledger.web.unrouted import is_unrouted
 
 SPEC_PATH = "/v1/sys/internal/specs/openapi"
 OPENAPI_VERSION = "3.0.3"
 AUTOMATIC_METHODS = frozenset({"HEAD", "OPTIONS"})  # answered by Flask itself on every route
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-REQUEST_SCHEMAS: Mapping[str, type[RequestSchema]] = {
-    "CreateToken": schemas.CreateTokenSchema,
-    "TokenBody": schemas.TokenBodySchema,
-    "AccessorBody": schemas.AccessorBodySchema,
-    "LookupAccessorBody": schemas.LookupAccessorSchema,
-    "RenewBody": schemas.RenewBodySchema,
-    "RenewAccessorBody": schemas.RenewAccessorBodySchema,
-    "IncrementBody": schemas.IncrementBodySchema,
-    "RoleWrite": RoleWriteSchema,
-    "PolicyBody": PolicyBodySchema,
-    "Capabilities": CapabilitiesSchema,
-}
-FORM_SCHEMAS: Mapping[str, type[Schema]] = {"UILogin": UILoginSchema}
-
-NESTED_SCHEMAS: Mapping[str, type[Schema]] = {
-    "TokenSummary": TokenSummarySchema,
-    "HistoryEvent": HistoryEventSchema,
-}
-
-RESPONSE_SCHEMAS: Mapping[str, type[Schema]] = {
-    "Auth": schemas.AuthSchema,
-    "LookupData": LookupDataSchema,
-    "KeyList": schemas.KeyListSchema,
-    "AccessorList": AccessorListSchema,
-    "TidyReport": schemas.TidyReportSchema,
-    "RoleRead": RoleReadSchema,
-    "PolicyRead": PolicyReadSchema,
-    "LegacyPolicyRead": LegacyPolicyReadSchema,
-    "LegacyPolicyList": LegacyPolicyListSchema,
-    "PolicyList": PolicyListSchema,
-    "CapabilitiesData": CapabilitiesDataSchema,
-    "TokenHistory": TokenHistorySchema,
-    "TokenPage": TokenPageSchema,
-    "LedgerHead": LedgerHeadSchema,
-    "Health": HealthSchema,
-}
+_BUILT = "tokenledger.openapi"  # app.extensions: the document, once built
+_T = TypeVar("_T")
 
 
 # -- building --------------------------------------------------------------------------------
@@ -121,15 +66,18 @@ RESPONSE_SCHEMAS: Mapping[str, type[Schema]] = {
 
 def register_openapi(app: Flask) -> None:
     """Serve the spec at ``/v1/sys/internal/specs/openapi`` (Vault's path), unauthenticated."""
-    built: dict[str, str] = {}
+    add_app_routes(app, (Route((SPEC_PATH,), ("GET",), openapi_spec, Doc(
+        "This OpenAPI document", (Answer(200, kind=DOCUMENT, description="the OpenAPI document"),),
+        tag="sys/internal", security=(), vault_parameters=False, errors=(500,),
+        description="Unauthenticated, as in Vault.")),))
 
-    def openapi_spec() -> Response:
-        if "spec" not in built:
-            built["spec"] = json.dumps(build_spec(app))
-        return Response(built["spec"] + "\n", mimetype="application/json",
-                        headers={"Cache-Control": "no-store"})
 
-    app.add_url_rule(SPEC_PATH, endpoint=SPEC_ENDPOINT, view_func=openapi_spec, methods=["GET"])
+def openapi_spec() -> Response:
+    """The document, built on the first request: every route is registered by then."""
+    built: dict[str, str] = current_app.extensions.setdefault(_BUILT, {})
+    if "spec" not in built:
+        built["spec"] = json.dumps(build_spec(current_app))
+    return Response(built["spec"] + "\n", mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
 def documented_routes(app: Flask) -> list[tuple[str, str, frozenset[str]]]:
@@ -141,11 +89,6 @@ def documented_routes(app: Flask) -> list[tuple[str, str, frozenset[str]]]:
             continue
         found.append((rule.rule, rule.endpoint, frozenset(rule.methods or ()) - AUTOMATIC_METHODS))
     return found
-
-
-def doc_key(endpoint: str) -> str:
-    """``vault_sys.read_policy/policies/acl/<name>`` -> ``vault_sys.read_policy``."""
-    return endpoint.split("/", 1)[0]
 
 
 def openapi_path(rule: str) -> str:
@@ -173,6 +116,44 @@ def build_spec(app: Flask) -> dict[str, Any]:
     converter = plugin.converter
     assert converter is not None
     converter.add_attribute_function(function_field_types)  # type: ignore[no-untyped-call]
+    _add_shared_components(spec, app)
+    table = routes_of(app)
+    routes = _unique(table.values())
+    for body in _unique(type(route.body) for route in routes if route.body is not None):
+        spec.components.schema(component_name(body), _request_schema(converter.schema2jsonschema, body))
+    for form in _unique(route.doc.form for route in routes if route.doc.form is not None):
+        spec.components.schema(component_name(form), converter.schema2jsonschema(form()))  # type: ignore[no-untyped-call]
+    answers = [answer for route in routes for answer in route.doc.answers]
+    # a schema another one nests is added, under its own name, when that one is converted
+    for shape in _unique(schema for answer in answers for schema in (answer.data, answer.auth) if schema is not None):
+        spec.components.schema(component_name(shape), _response_schema(converter.schema2jsonschema, shape))
+    envelopes = {envelope_name(answer): answer for answer in answers if answer.kind == ENVELOPE}
+    for name, answer in sorted(envelopes.items()):
+        spec.components.schema(name, _envelope(answer))
+
+    paths: dict[str, dict[str, Any]] = {}
+    built_operations: list[tuple[Route, str, str, dict[str, Any]]] = []  # route, method, rule, operation
+    for rule, endpoint, methods in documented_routes(app):
+        route = table.get(endpoint)
+        if route is None:
+            continue
+        path_item = paths.setdefault(openapi_path(rule), {})
+        for method in sorted(methods):
+            listing = route.doc.listing and method in ("GET", "LIST")  # one operation: GET with list=true
+            if listing and "get" in path_item:
+                continue
+            operation = _operation(route, rule, "GET" if listing else method, listing=listing)
+            path_item["get" if listing else method.lower()] = operation
+            built_operations.append((route, "GET" if listing else method, rule, operation))
+    _add_links(built_operations)
+    built = spec.to_dict()
+    built["components"]["schemas"] = dict(sorted(built["components"]["schemas"].items()))
+    built["paths"] = dict(sorted(paths.items()))
+    return built
+
+
+def _add_shared_components(spec: APISpec, app: Flask) -> None:
+    """What every route may refer to: security schemes, parameters, the index header, errors."""
     spec.components.security_scheme("VaultToken", {"type": "apiKey", "in": "header", "name": "X-Vault-Token"})
     spec.components.security_scheme("Bearer", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("UISession", {
@@ -188,53 +169,28 @@ def build_spec(app: Flask) -> dict[str, Any]:
         spec.components.response(f"Error{status}", {
             "description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}})
-    for name, request_schema in REQUEST_SCHEMAS.items():
-        spec.components.schema(name, _request_schema(converter.schema2jsonschema, request_schema))
-    for name, form in FORM_SCHEMAS.items():
-        spec.components.schema(name, converter.schema2jsonschema(form()))  # type: ignore[no-untyped-call]
-    for name, nested in NESTED_SCHEMAS.items():  # referred to by the others: apispec keeps them by class
-        spec.components.schema(name, schema=nested)
-    for name, response_schema in RESPONSE_SCHEMAS.items():
-        spec.components.schema(name, _response_schema(converter.schema2jsonschema, response_schema))
-    lookup = copy.deepcopy(spec.to_dict()["components"]["schemas"]["LookupData"])
-    lookup["properties"]["status"] = {"type": "string", "description": "with as_of: live, revoked or expired"}
-    lookup["properties"]["as_of"] = {"type": "string", "description": "with as_of: the instant asked for"}
-    spec.components.schema("LookupAccessorData", lookup)
-    answers = {envelope_name(a): a for doc in DOCS.values() for a in doc.answers if a.kind == ENVELOPE}
-    for name, answer in sorted(answers.items()):
-        spec.components.schema(name, _envelope(answer))
-
-    paths: dict[str, dict[str, Any]] = {}
-    built_operations: list[tuple[str, str, str, dict[str, Any]]] = []  # doc key, method, rule, operation
-    for rule, endpoint, methods in documented_routes(app):
-        key = doc_key(endpoint)
-        doc = DOCS.get(key)
-        if doc is None:
-            continue
-        path_item = paths.setdefault(openapi_path(rule), {})
-        for method in sorted(methods):
-            listing = doc.listing and method in ("GET", "LIST")  # one operation: GET with list=true
-            if listing and "get" in path_item:
-                continue
-            operation = _operation(doc, rule, "GET" if listing else method, listing=listing)
-            path_item["get" if listing else method.lower()] = operation
-            built_operations.append((key, "GET" if listing else method, rule, operation))
-    _add_links(built_operations)
-    built = spec.to_dict()
-    built["paths"] = dict(sorted(paths.items()))
-    return built
 
 
-def _add_links(built: list[tuple[str, str, str, dict[str, Any]]]) -> None:
-    """OpenAPI links from each operation's success answers to the operations ``LINKS`` names,
-    where this app has them (as mounted): the token a create answers, to look it up, renew it,
-    revoke it and read its history; a role or policy written, to read it back."""
-    by_target = {(key, method, frozenset(re.findall(r"<(?:[^:>]+:)?(\w+)>", rule))): operation["operationId"]
-                 for key, method, rule, operation in built}
-    for key, _, _, operation in built:
+def component_name(schema: type[Schema]) -> str:
+    """The component a schema is described as: its class's name without ``Schema``, as apispec
+    names the schemas it finds nested."""
+    return schema.__name__.removesuffix("Schema")
+
+
+def _unique(items: Iterable[_T]) -> list[_T]:
+    return list(dict.fromkeys(items))
+
+
+def _add_links(built: list[tuple[Route, str, str, dict[str, Any]]]) -> None:
+    """OpenAPI links from each operation's success answers to the operations its route's links
+    name, where this app has them (as mounted): the token a create answers, to look it up, renew
+    it, revoke it and read its history; a role or policy written, to read it back."""
+    by_target = {(handler_function(route.handler), method, frozenset(re.findall(r"<(?:[^:>]+:)?(\w+)>", rule))):
+                 operation["operationId"] for route, method, rule, operation in built}
+    for route, _, _, operation in built:
         links = {}
-        for link in LINKS.get(key, ()):
-            target = by_target.get((link.target, link.method, frozenset(link.parameters)))
+        for link in route.doc.links:
+            target = by_target.get((handler_function(link.target), link.method, frozenset(link.parameters)))
             if target is not None:
                 links[link.name] = {"operationId": target, "parameters": dict(link.parameters)}
         if not links:
@@ -281,16 +237,17 @@ def _response_schema(to_json: Callable[[Any], JsonSchema], schema: type[Schema])
 
 def envelope_name(answer: Answer) -> str:
     """The component of Vault's envelope around this answer's ``data`` or ``auth``."""
-    return f"{answer.data or answer.auth or 'Warnings'}Response"
+    shape = answer.data or answer.auth
+    return f"{component_name(shape) if shape else 'Warnings'}Response"
 
 
 def _envelope(answer: Answer) -> JsonSchema:
     """Vault's success envelope with ``data`` and ``auth`` shaped for this answer."""
 
-    def shaped(component: str | None) -> JsonSchema:
-        if component is None:
+    def shaped(schema: type[Schema] | None) -> JsonSchema:
+        if schema is None:
             return {"type": "object", "nullable": True, "enum": [None]}
-        return {"$ref": f"#/components/schemas/{component}"}
+        return {"$ref": f"#/components/schemas/{component_name(schema)}"}
 
     warnings: JsonSchema = {"type": "array", "items": {"type": "string"}, "nullable": True}
     if answer.data is None and answer.auth is None:
@@ -305,7 +262,8 @@ def _envelope(answer: Answer) -> JsonSchema:
             "properties": properties}
 
 
-def _operation(doc: Doc, rule: str, method: str, *, listing: bool) -> dict[str, Any]:
+def _operation(route: Route, rule: str, method: str, *, listing: bool) -> dict[str, Any]:
+    doc = route.doc
     path = openapi_path(rule)
     suffix = "_slash" if path.endswith("/") else ""
     operation: dict[str, Any] = {
@@ -324,13 +282,14 @@ def _operation(doc: Doc, rule: str, method: str, *, listing: bool) -> dict[str, 
     parameters += [{"$ref": f"#/components/parameters/{name}"} for name in names]
     if parameters:
         operation["parameters"] = parameters
-    if doc.body is not None and method in BODY_METHODS:
-        taken = ("A JSON object (a form is taken too). Unknown parameters are ignored with a warning; "
-                 "parameters in the path win over the body.") if doc.body_media == JSON else "A form."
-        content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{doc.body}"}}
+    body = type(route.body) if route.body is not None else doc.form
+    if body is not None and method in BODY_METHODS:
+        media, taken = (JSON, "A JSON object (a form is taken too). Unknown parameters are ignored with a "
+                              "warning; parameters in the path win over the body.") if route.body else (FORM, "A form.")
+        content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{component_name(body)}"}}
         if doc.example is not None:
             content["example"] = dict(doc.example)
-        operation["requestBody"] = {"required": False, "description": taken, "content": {doc.body_media: content}}
+        operation["requestBody"] = {"required": False, "description": taken, "content": {media: content}}
     operation["responses"] = _responses(doc, listing)
     operation["security"] = [{name: []} for name in doc.security] + ([{}] if doc.anonymous_too else [])
     return operation
@@ -359,7 +318,9 @@ def _responses(doc: Doc, listing: bool) -> dict[str, Any]:
             if status in (301, 302, 303, 307, 308):
                 response["headers"] = {"Location": {"required": True, "schema": {"type": "string"}}}
         elif kind == BARE:
-            response["content"] = {JSON: {"schema": {"$ref": f"#/components/schemas/{answers[0].data}"}}}
+            bare = answers[0].data
+            assert bare is not None, doc.summary
+            response["content"] = {JSON: {"schema": {"$ref": f"#/components/schemas/{component_name(bare)}"}}}
         elif kind == PLAIN:
             response["content"] = {TEXT: {"schema": {"type": "string"}}}
         elif kind == DOCUMENT:

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields
 from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.domain.durations import MAX_SECONDS
 from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
+from tokenledger.web.openapi_schemas import LookupAccessorDataSchema
 
 JsonSchema = dict[str, Any]
 
@@ -38,9 +39,10 @@ FUNCTION_FIELD_TYPES: Mapping[str, JsonSchema] = {
 }
 
 # Keys a response schema leaves out of some answers (every other field is always there).
+_LOOKUP_ABSENT = frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time", "period"})
 SOMETIMES_ABSENT: Mapping[type[Schema], frozenset[str]] = {
-    LookupDataSchema: frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time",
-                                         "period"}),
+    LookupDataSchema: _LOOKUP_ABSENT,
+    LookupAccessorDataSchema: _LOOKUP_ABSENT | {"status", "as_of"},
 }
 
 _DURATION_TEXT = r"^[0-9]+$|^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h|d|y))+$"

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields
 
+from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.web.schemas import KeyListSchema
+
+
+class LookupAccessorDataSchema(LookupDataSchema):
+    """``data`` of ``lookup-accessor``: with ``as_of``, also the token's status then and the instant."""
+
+    status = fields.String(metadata={"description": "with as_of: live, revoked or expired"})
+    as_of = fields.String(metadata={"description": "with as_of: the instant asked for"})
 
 
 class RoleReadSchema(Schema):

@@ -6,7 +6,8 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
@@ -122,12 +123,27 @@ def _check_text(text: str) -> None:
         raise InvalidRequest(JSON_ERROR)
 
 
+@dataclass(frozen=True)
+class RequestBody:
+    """A request's parameters as its route's ``schema`` takes them, the path parameters
+    ``from_path`` winning over the body's; loaded when the handler asks (``load``)."""
+
+    schema: Schema
+    from_path: Mapping[str, str]
+
+    def load(self) -> tuple[Any, list[str]]:
+        return load(self.schema, request, **self.from_path)
+
+    def uses_aliases(self) -> bool:
+        return uses_aliases(self.schema, request)
+
+
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
     """Parameters validated by ``schema`` (path segments win over the body) and Vault's warning
-    about parameters the endpoint does not know."""
-    parameters = _unaliased(schema, body_parameters(request))
-    parameters.update({k: v for k, v in from_path.items() if v})
-    unknown = sorted(key for key in parameters if key not in schema.fields)
+    about parameters the endpoint does not know (those the path gives it are known)."""
+    given = {key: value for key, value in from_path.items() if value}
+    parameters = {**_unaliased(schema, body_parameters(request)), **given}
+    unknown = sorted(key for key in parameters if key not in schema.fields and key not in given)
     warnings = [f"Endpoint ignored these unrecognized parameters: [{' '.join(unknown)}]"] if unknown else []
     return schema.load(parameters), warnings
 

@@ -1,8 +1,6 @@
-"""``auth/token/roles``: token roles over HTTP, in Vault's shapes."""
+"""``auth/token/roles``: token roles over HTTP, in Vault's shapes (routed by ``tokenledger.web.token_api``)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from flask import Response, request
 from marshmallow import fields
@@ -16,9 +14,7 @@ from tokenledger.web.audit_api import as_of
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION
 from tokenledger.web.fields import Duration, NameList, RequestSchema, WholeNumber
-from tokenledger.web.request_input import load
-
-Handler = Callable[..., Response]
+from tokenledger.web.request_input import RequestBody
 
 
 class RoleWriteSchema(RequestSchema):
@@ -54,15 +50,6 @@ class RoleEndpoints:
         self._roles = roles
         self._audit = audit
 
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [
-            ("/roles", self.list_roles, ["GET", "LIST"]),
-            ("/roles/", self.list_roles, ["GET", "LIST"]),
-            ("/roles/<role_name>", self.read_role, ["GET"]),
-            ("/roles/<role_name>", self.write_role, ["POST", "PUT"]),
-            ("/roles/<role_name>", self.delete_role, ["DELETE"]),
-        ]
-
     def exists(self, namespace: str, path_parameters: dict[str, str]) -> bool:
         return self._roles.exists(namespace, path_parameters.get("role_name", ""))
 
@@ -84,8 +71,8 @@ class RoleEndpoints:
             return error_response(404)
         return vault_response(data=role_read_fields(settings))
 
-    def write_role(self, caller: Caller, role_name: str) -> Response:
-        given, warnings = load(ROLE_WRITE, request)
+    def write_role(self, caller: Caller, body: RequestBody, role_name: str) -> Response:
+        given, warnings = body.load()
         warnings += self._roles.write(caller.actor, caller.namespace, role_name, given)
         return vault_response(warnings=warnings) if warnings else no_content()
 

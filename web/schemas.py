@@ -59,15 +59,8 @@ class CreateTokenSchema(RequestSchema):
             period=data["period"],
             token_type=data["type"],
             entity_alias=data["entity_alias"],
-            role_name=data.get("role_name", ""),
             bound_cidrs=data["bound_cidrs"],
         )
-
-
-class CreateAgainstRoleSchema(CreateTokenSchema):
-    """``create/<role_name>``: the role is the path's, which wins over one in the body."""
-
-    role_name = fields.String(load_default="")
 
 
 class TokenBodySchema(RequestSchema):
@@ -78,7 +71,7 @@ class AccessorBodySchema(RequestSchema):
     accessor = fields.String(load_default="")
 
 
-class LookupAccessorSchema(AccessorBodySchema):
+class LookupAccessorBodySchema(AccessorBodySchema):
     as_of = fields.String(load_default=None, allow_none=True)
 
 
@@ -132,10 +125,9 @@ class TidyReportSchema(Schema):
 # Built once: a schema's construction deep-copies its fields (most of a request's cost), while
 # load() and dump() keep no state on the instance, so one instance serves every thread.
 CREATE_TOKEN = CreateTokenSchema()
-CREATE_AGAINST_ROLE = CreateAgainstRoleSchema()
 TOKEN_BODY = TokenBodySchema()
 ACCESSOR_BODY = AccessorBodySchema()
-LOOKUP_ACCESSOR_BODY = LookupAccessorSchema()
+LOOKUP_ACCESSOR_BODY = LookupAccessorBodySchema()
 RENEW_BODY = RenewBodySchema()
 RENEW_ACCESSOR_BODY = RenewAccessorBodySchema()
 INCREMENT_BODY = IncrementBodySchema()

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, Response, request
 from marshmallow import fields
@@ -20,12 +21,23 @@ from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.fields import NameList, RequestSchema
-from tokenledger.web.request_input import body_reader, load
+from tokenledger.web.openapi_docs import AS_OF, DONE, WARNED
+from tokenledger.web.openapi_schemas import (
+    CapabilitiesDataSchema,
+    LedgerHeadSchema,
+    LegacyPolicyListSchema,
+    LegacyPolicyReadSchema,
+    PolicyListSchema,
+    PolicyReadSchema,
+    TokenHistorySchema,
+    TokenPageSchema,
+)
+from tokenledger.web.request_input import RequestBody, body_reader
+from tokenledger.web.routes import Answer, Doc, Link, Route, RoutedBlueprint
 from tokenledger.web.unrouted import add_unrouted_paths
 from tokenledger.wiring.bootstrap import Runtime
 
-Handler = Callable[..., Response]
-WRITE = ["POST", "PUT"]
+WRITE = ("POST", "PUT")
 
 
 class PolicyBodySchema(RequestSchema):
@@ -42,24 +54,20 @@ class CapabilitiesSchema(RequestSchema):
     accessor = fields.String(load_default="")
 
 
-POLICY_NAME_RULES = ("/policy/<name>", "/policies/acl/<name>")
 POLICY_BODY = PolicyBodySchema()
 CAPABILITIES_BODY = CapabilitiesSchema()
 
 
 def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
-    blueprint = Blueprint("vault_sys", __name__)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    blueprint = RoutedBlueprint("vault_sys", __name__, gate, "sys")
     register_error_handlers(blueprint)
     blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
-    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)
     history = HistoryEndpoints(runtime.audit)
     chain = ChainEndpoints(runtime.ledger.recorder, runtime.read_models, runtime.clock)  # type: ignore[arg-type]
-    for rule, handler, methods in [*endpoints.routes(), *history.routes(), *chain.routes()]:
-        stored_name = normalize_policy_name if rule in POLICY_NAME_RULES else None
-        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "sys", rule, stored_name=stored_name),
-                               methods=methods, endpoint=f"{handler.__name__}{rule}")
+    blueprint.add_routes(sys_routes(endpoints, history, chain))
     add_unrouted_paths(blueprint, gate, "sys")
     return blueprint
 
@@ -69,23 +77,6 @@ class SysEndpoints:
         self._tokens = tokens
         self._policies = policies
         self._audit = audit
-
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [
-            ("/policy", self.list_policies_legacy, ["GET"]),
-            ("/policy/<name>", self.read_policy_legacy, ["GET"]),
-            ("/policy/<name>", self.write_policy, WRITE),
-            ("/policy/<name>", self.delete_policy, ["DELETE"]),
-            ("/policies/acl", self.list_policies, ["GET", "LIST"]),
-            ("/policies/acl/", self.list_policies, ["GET", "LIST"]),
-            ("/policies/acl/<name>", self.read_policy, ["GET"]),
-            ("/policies/acl/<name>", self.write_policy, WRITE),
-            ("/policies/acl/<name>", self.delete_policy, ["DELETE"]),
-            ("/leases/revoke-prefix/<path:prefix>", self.revoke_prefix, WRITE),
-            ("/capabilities-self", self.capabilities_self, WRITE),
-            ("/capabilities", self.capabilities_of_token, WRITE),
-            ("/capabilities-accessor", self.capabilities_of_accessor, WRITE),
-        ]
 
     # -- policies --------------------------------------------------------------------------
 
@@ -120,11 +111,11 @@ class SysEndpoints:
             return error_response(404)
         return vault_response(data={"name": normalize_policy_name(name), text_key: text})
 
-    def write_policy(self, caller: Caller, name: str) -> Response:
+    def write_policy(self, caller: Caller, body: RequestBody, name: str) -> Response:
         if not name:
             return error_response(405, UNSUPPORTED_OPERATION)
-        body, warnings = load(POLICY_BODY, request)
-        text = body["policy"] or body["rules"]
+        parameters, warnings = body.load()
+        text = parameters["policy"] or parameters["rules"]
         if not text:
             return error_response(400, "'policy' parameter not supplied or empty")
         self._policies.write(caller.actor, caller.namespace, name, text)
@@ -145,24 +136,93 @@ class SysEndpoints:
 
     # -- capabilities ----------------------------------------------------------------------
 
-    def capabilities_self(self, caller: Caller) -> Response:
-        return self._capabilities(caller.view)
+    def capabilities_self(self, caller: Caller, body: RequestBody) -> Response:
+        parameters, _ = body.load()
+        return self._capabilities(caller.view, parameters)
 
-    def capabilities_of_token(self, caller: Caller) -> Response:
+    def capabilities_of_token(self, caller: Caller, body: RequestBody) -> Response:
         """Another token's capabilities, without spending one of its uses."""
-        body, _ = load(CAPABILITIES_BODY, request)
-        return self._capabilities(self._tokens.lookup(body["token"], caller.namespace))
+        parameters, _ = body.load()
+        return self._capabilities(self._tokens.lookup(parameters["token"], caller.namespace), parameters)
 
-    def capabilities_of_accessor(self, caller: Caller) -> Response:
-        body, _ = load(CAPABILITIES_BODY, request)
-        return self._capabilities(self._tokens.lookup_accessor(body["accessor"], caller.namespace))
+    def capabilities_of_accessor(self, caller: Caller, body: RequestBody) -> Response:
+        parameters, _ = body.load()
+        return self._capabilities(self._tokens.lookup_accessor(parameters["accessor"], caller.namespace), parameters)
 
-    def _capabilities(self, view: TokenView) -> Response:
-        body, _ = load(CAPABILITIES_BODY, request)
-        paths = list(body["paths"]) + list(body["path"])
+    def _capabilities(self, view: TokenView, parameters: dict[str, Any]) -> Response:
+        paths = list(parameters["paths"]) + list(parameters["path"])
         if not paths:
             return error_response(400, "paths must be supplied")
         acl = self._policies.acl(view.namespace, view.policies)
         data: dict[str, list[str]] = {path: acl.capabilities(path) for path in paths}
         everything = sorted({capability for capabilities in data.values() for capability in capabilities})
         return vault_response(data={**data, "capabilities": everything})
+
+
+# -- the route table -------------------------------------------------------------------------
+
+_NAME = {"name": "$request.path.name"}
+_POLICY_LINKS = (  # from a policy written: read it back (either way), delete it
+    Link("ReadPolicy", SysEndpoints.read_policy, "GET", _NAME),
+    Link("ReadPolicyLegacy", SysEndpoints.read_policy_legacy, "GET", _NAME),
+    Link("DeletePolicy", SysEndpoints.delete_policy, "DELETE", _NAME),
+)
+_CAPABILITIES = (Answer(200, data=CapabilitiesDataSchema, description="capabilities per path"),)
+_TOKEN_PAGE = (Answer(200, data=TokenPageSchema, description="a page of tokens"),)
+
+
+def sys_routes(endpoints: SysEndpoints, history: HistoryEndpoints, chain: ChainEndpoints) -> tuple[Route, ...]:
+    """The ``sys`` blueprint's routes. The ACL sees a policy's name as stored (trimmed, lower-cased)."""
+    write_policy = Route(("/policy/<name>",), WRITE, endpoints.write_policy, Doc(
+        "Create or update an ACL policy (HCL or JSON)", (DONE, WARNED), tag="sys/policy",
+        example={"policy": 'path "auth/token/create/deploy" { capabilities = ["update"] }'}, links=_POLICY_LINKS),
+        body=POLICY_BODY, stored_name=normalize_policy_name)
+    delete_policy = Route(("/policy/<name>",), ("DELETE",), endpoints.delete_policy, Doc(
+        "Delete an ACL policy", (DONE,), tag="sys/policy"), stored_name=normalize_policy_name)
+    return (
+        Route(("/policy",), ("GET",), endpoints.list_policies_legacy, Doc(
+            "List ACL policies", (Answer(200, data=LegacyPolicyListSchema, description="policy names"),),
+            tag="sys/policy")),
+        Route(("/policy/<name>",), ("GET",), endpoints.read_policy_legacy, Doc(
+            "Read an ACL policy", (Answer(200, data=LegacyPolicyReadSchema, description="the text as `rules`"),),
+            query=("as_of",), tag="sys/policy", description=AS_OF + " 404 if none."),
+            stored_name=normalize_policy_name),
+        write_policy,
+        delete_policy,
+        Route(("/policies/acl", "/policies/acl/"), ("GET", "LIST"), endpoints.list_policies, Doc(
+            "List ACL policies", (Answer(200, data=PolicyListSchema, description="a page of names"),),
+            query=("after", "limit"), listing=True, tag="sys/policy")),
+        Route(("/policies/acl/<name>",), ("GET",), endpoints.read_policy, Doc(
+            "Read an ACL policy", (Answer(200, data=PolicyReadSchema, description="the text as `policy`"),),
+            query=("as_of",), tag="sys/policy", description=AS_OF + " 404 if none."),
+            stored_name=normalize_policy_name),
+        replace(write_policy, rules=("/policies/acl/<name>",)),
+        replace(delete_policy, rules=("/policies/acl/<name>",)),
+        Route(("/leases/revoke-prefix/<path:prefix>",), WRITE, endpoints.revoke_prefix, Doc(
+            "Revoke every token created under a path prefix (sudo)", (DONE,), tag="sys/leases",
+            description="Tokens are the only leases here, found by the path they were created at "
+                        "(`auth/token/create/<role>`).")),
+        Route(("/capabilities-self",), WRITE, endpoints.capabilities_self, Doc(
+            "The calling token's capabilities on paths", _CAPABILITIES, tag="sys/capabilities",
+            example={"paths": ["auth/token/create"]}), body=CAPABILITIES_BODY),
+        Route(("/capabilities",), WRITE, endpoints.capabilities_of_token, Doc(
+            "Another token's capabilities on paths (without spending its uses)", _CAPABILITIES,
+            tag="sys/capabilities", description="The token is `token` in the body."), body=CAPABILITIES_BODY),
+        Route(("/capabilities-accessor",), WRITE, endpoints.capabilities_of_accessor, Doc(
+            "The capabilities on paths of the token holding an accessor", _CAPABILITIES,
+            tag="sys/capabilities", description="The accessor is `accessor` in the body."), body=CAPABILITIES_BODY),
+        Route(("/ledger/history/accessor/<accessor>",), ("GET",), history.token_history, Doc(
+            "A token's events, oldest first (sudo)", (Answer(200, data=TokenHistorySchema,
+                                                             description="a page of events"),),
+            query=("after_version", "limit"), tag="sys/ledger")),
+        Route(("/ledger/history/creator/<accessor>",), ("GET",), history.created_by, Doc(
+            "Tokens created by an accessor (sudo)", _TOKEN_PAGE, query=("after", "limit", "descendants"),
+            tag="sys/ledger", description="Follows creation, not parenthood: orphans it made are included.")),
+        Route(("/ledger/history/role/<role>",), ("GET",), history.created_against_role, Doc(
+            "Tokens created against a role in [from, to) (sudo)", _TOKEN_PAGE,
+            query=("after", "limit", "from", "to"), tag="sys/ledger")),
+        Route(("/ledger/head",), ("GET",), chain.ledger_head, Doc(
+            "A signed checkpoint of the hash chain's head (sudo, root namespace)",
+            (Answer(200, data=LedgerHeadSchema, description="the head"),), tag="sys/ledger",
+            description="Record it outside the store; `tokenledger ledger verify --expect-head` checks it.")),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from flask import Blueprint, Response, request
@@ -18,18 +17,20 @@ from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web import schemas
 from tokenledger.web.access import Gate, is_list_request, list_limit
-from tokenledger.web.audit_api import as_of
+from tokenledger.web.audit_api import HistoryEndpoints, as_of
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.namespace import addresses_a_site
-from tokenledger.web.request_input import body_parameters, body_reader, load, uses_aliases
-from tokenledger.web.role_api import RoleEndpoints
+from tokenledger.web.openapi_docs import AS_OF, AUTH_ANSWER, DONE, LOOKUP_ANSWER, REVOKED, WARNED
+from tokenledger.web.openapi_schemas import AccessorListSchema, LookupAccessorDataSchema, RoleReadSchema
+from tokenledger.web.request_input import RequestBody, body_parameters, body_reader
+from tokenledger.web.role_api import ROLE_WRITE, RoleEndpoints
+from tokenledger.web.routes import Answer, Doc, Link, Route, RoutedBlueprint
 from tokenledger.web.unrouted import add_unrouted_paths
 from tokenledger.wiring.bootstrap import Runtime
 
-UPDATE = ["POST", "PUT"]
-READ_OR_UPDATE = ["GET", "POST", "PUT"]
-Handler = Callable[..., Response]
+UPDATE = ("POST", "PUT")
+READ_OR_UPDATE = ("GET", "POST", "PUT")
 TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "
                 "printed to Vault's server logs.")
 
@@ -39,17 +40,13 @@ ROLE_NAME_REPLACED = ("Endpoint replaced the value of these parameters with the 
 
 def create_token_blueprint(runtime: Runtime) -> Blueprint:
     """A blueprint serving Vault's token API, roles included; mount it at ``/v1/auth/token``."""
-    blueprint = Blueprint("vault_token_auth", __name__)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    blueprint = RoutedBlueprint("vault_token_auth", __name__, gate, "auth/token")
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
     blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
-    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
-    token_endpoints = TokenEndpoints(runtime.service, runtime.clock, runtime.tidy, runtime.audit)
-    role_endpoints = RoleEndpoints(runtime.roles, runtime.audit)
-    for rule, handler, methods in [*token_endpoints.routes(), *role_endpoints.routes()]:
-        exists = role_endpoints.exists if rule.startswith("/roles/") else None
-        blueprint.add_url_rule(rule, view_func=gate.guard(handler, "auth/token", rule, exists),
-                               methods=methods, endpoint=f"{handler.__name__}{rule}")
+    tokens = TokenEndpoints(runtime.service, runtime.clock, runtime.tidy, runtime.audit)
+    blueprint.add_routes(token_routes(tokens, RoleEndpoints(runtime.roles, runtime.audit)))
     add_unrouted_paths(blueprint, gate, "auth/token")
     return blueprint
 
@@ -67,69 +64,44 @@ class TokenEndpoints:
         self._tidy = tidy
         self._audit = audit
 
-    def routes(self) -> list[tuple[str, Handler, list[str]]]:
-        return [
-            ("/create", self.create, UPDATE),
-            ("/create/<role_name>", self.create, UPDATE),
-            ("/create-orphan", self.create_orphan, UPDATE),
-            ("/lookup", self.lookup, READ_OR_UPDATE),
-            ("/lookup/<path:token>", self.lookup, ["GET"]),
-            ("/lookup-self", self.lookup_self, READ_OR_UPDATE),
-            ("/lookup-accessor", self.lookup_accessor, READ_OR_UPDATE),
-            ("/lookup-accessor/<accessor>", self.lookup_accessor, READ_OR_UPDATE),
-            ("/renew", self.renew, UPDATE),
-            ("/renew/<path:token>", self.renew, UPDATE),
-            ("/renew-self", self.renew_self, UPDATE),
-            ("/renew-accessor", self.renew_accessor, UPDATE),
-            ("/renew-accessor/<accessor>", self.renew_accessor, UPDATE),
-            ("/revoke", self.revoke, UPDATE),
-            ("/revoke/<path:token>", self.revoke, UPDATE),
-            ("/revoke-self", self.revoke_self, UPDATE),
-            ("/revoke-accessor", self.revoke_accessor, UPDATE),
-            ("/revoke-accessor/<accessor>", self.revoke_accessor, UPDATE),
-            ("/revoke-orphan", self.revoke_orphan, UPDATE),
-            ("/revoke-orphan/<path:token>", self.revoke_orphan, UPDATE),
-            ("/accessors", self.list_accessors, ["LIST", "GET"]),
-            ("/accessors/", self.list_accessors, ["LIST", "GET"]),
-            ("/tidy", self.tidy, UPDATE),
-        ]
-
     # -- create ----------------------------------------------------------------------------
 
-    def create(self, caller: Caller, role_name: str = "") -> Response:
-        return self._create(caller, orphan_endpoint=False, role_name=role_name)
+    def create(self, caller: Caller, body: RequestBody, role_name: str = "") -> Response:
+        return self._create(caller, body, orphan_endpoint=False, role_name=role_name)
 
-    def create_orphan(self, caller: Caller) -> Response:
-        return self._create(caller, orphan_endpoint=True)
+    def create_orphan(self, caller: Caller, body: RequestBody) -> Response:
+        return self._create(caller, body, orphan_endpoint=True)
 
-    def _create(self, caller: Caller, *, orphan_endpoint: bool, role_name: str = "") -> Response:
-        schema = schemas.CREATE_AGAINST_ROLE if role_name else schemas.CREATE_TOKEN
-        command, warnings = load(schema, request, role_name=role_name)
+    def _create(self, caller: Caller, body: RequestBody, *, orphan_endpoint: bool, role_name: str = "") -> Response:
+        """Only the path names a role (the ACL decides on ``create/<role_name>``): one in the body
+        is ignored, with a warning."""
+        command, warnings = body.load()
         if role_name and "role_name" in body_parameters(request):
             warnings.append(ROLE_NAME_REPLACED)
-        command = replace(command, orphan_endpoint=orphan_endpoint)
-        finite_only = addresses_a_site(request) or uses_aliases(schemas.CREATE_TOKEN, request)
+        command = replace(command, orphan_endpoint=orphan_endpoint, role_name=role_name)
+        finite_only = addresses_a_site(request) or body.uses_aliases()
         issued = self._service.create(caller, command, finite_only=finite_only)
         auth = schemas.TokenAuth(issued.view, issued.client_token, issued.view.ttl)
         return vault_response(auth=schemas.AUTH.dump(auth), warnings=[*warnings, *issued.warnings])
 
     # -- lookup ----------------------------------------------------------------------------
 
-    def lookup(self, caller: Caller, token: str = "") -> Response:
+    def lookup(self, caller: Caller, body: RequestBody, token: str = "") -> Response:
         if request.method == "GET":
             token = token or caller.raw_token
             warnings: list[str] = []
         else:
-            parameters, warnings = load(schemas.TOKEN_BODY, request, token=token)
+            parameters, warnings = body.load()
             token = parameters["token"]
         return self._lookup_response(self._service.lookup(token, caller.namespace), token, warnings)
 
     def lookup_self(self, caller: Caller) -> Response:
         return self._lookup_response(caller.view, caller.raw_token, [])
 
-    def lookup_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        """With ``as_of`` (query or body), the token as it was then, whatever became of it since."""
-        parameters, warnings = load(schemas.LOOKUP_ACCESSOR_BODY, request, accessor=accessor)
+    def lookup_accessor(self, caller: Caller, body: RequestBody, accessor: str = "") -> Response:
+        """With ``as_of`` (query or body), the token as it was then, whatever became of it since.
+        A GET's body is read too."""
+        parameters, warnings = body.load()
         instant = as_of(request, parameters)
         if instant is None:
             view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
@@ -143,25 +115,25 @@ class TokenEndpoints:
 
     # -- renew -----------------------------------------------------------------------------
 
-    def renew(self, caller: Caller, token: str = "") -> Response:
-        parameters, warnings = load(schemas.RENEW_BODY, request, token=token)
+    def renew(self, caller: Caller, body: RequestBody, token: str = "") -> Response:
+        parameters, warnings = body.load()
         renewal = self._service.renew(caller, parameters["token"], parameters["increment"])
         return _renewal_response(renewal, parameters["token"], warnings)
 
-    def renew_self(self, caller: Caller) -> Response:
-        parameters, warnings = load(schemas.INCREMENT_BODY, request)
+    def renew_self(self, caller: Caller, body: RequestBody) -> Response:
+        parameters, warnings = body.load()
         renewal = self._service.renew_self(caller, parameters["increment"])
         return _renewal_response(renewal, caller.raw_token, warnings)
 
-    def renew_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, warnings = load(schemas.RENEW_ACCESSOR_BODY, request, accessor=accessor)
+    def renew_accessor(self, caller: Caller, body: RequestBody, accessor: str = "") -> Response:
+        parameters, warnings = body.load()
         renewal = self._service.renew_accessor(caller, parameters["accessor"], parameters["increment"])
         return _renewal_response(renewal, "", warnings)
 
     # -- revoke ----------------------------------------------------------------------------
 
-    def revoke(self, caller: Caller, token: str = "") -> Response:
-        parameters, _ = load(schemas.TOKEN_BODY, request, token=token)
+    def revoke(self, caller: Caller, body: RequestBody, token: str = "") -> Response:
+        parameters, _ = body.load()
         self._service.revoke(caller, parameters["token"])
         return no_content()
 
@@ -169,13 +141,13 @@ class TokenEndpoints:
         self._service.revoke_self(caller)
         return no_content()
 
-    def revoke_accessor(self, caller: Caller, accessor: str = "") -> Response:
-        parameters, _ = load(schemas.ACCESSOR_BODY, request, accessor=accessor)
+    def revoke_accessor(self, caller: Caller, body: RequestBody, accessor: str = "") -> Response:
+        parameters, _ = body.load()
         warnings = self._service.revoke_accessor(caller, parameters["accessor"])
         return vault_response(warnings=warnings) if warnings else no_content()
 
-    def revoke_orphan(self, caller: Caller, token: str = "") -> Response:
-        parameters, _ = load(schemas.TOKEN_BODY, request, token=token)
+    def revoke_orphan(self, caller: Caller, body: RequestBody, token: str = "") -> Response:
+        parameters, _ = body.load()
         self._service.revoke_orphan(caller, parameters["token"])
         return no_content()
 
@@ -213,4 +185,93 @@ def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) 
     auth = schemas.TokenAuth(renewal.view, client_token, renewal.lease.ttl)
     return vault_response(
         auth=schemas.AUTH.dump(auth), warnings=[*warnings, *renewal.lease.warnings]
+    )
+
+
+# -- the route table -------------------------------------------------------------------------
+
+TIDIED = Answer(202, data=schemas.TidyReportSchema,
+                description="Vault's 202 and warning; the tidy is done when it answers")
+_ACCESSOR = {"accessor": "$response.body#/auth/accessor"}
+_TOKEN = {"token": "$response.body#/auth/client_token"}
+_TOKEN_LINKS = (  # from a token created: look it up, renew it, revoke it, read its history
+    Link("LookupAccessor", TokenEndpoints.lookup_accessor, "GET", _ACCESSOR),
+    Link("RenewAccessor", TokenEndpoints.renew_accessor, "POST", _ACCESSOR),
+    Link("RevokeAccessor", TokenEndpoints.revoke_accessor, "POST", _ACCESSOR),
+    Link("History", HistoryEndpoints.token_history, "GET", _ACCESSOR),
+    Link("CreatedBy", HistoryEndpoints.created_by, "GET", _ACCESSOR),
+    Link("Lookup", TokenEndpoints.lookup, "GET", _TOKEN),
+    Link("Renew", TokenEndpoints.renew, "POST", _TOKEN),
+    Link("Revoke", TokenEndpoints.revoke, "POST", _TOKEN),
+    Link("RevokeOrphan", TokenEndpoints.revoke_orphan, "POST", _TOKEN),
+)
+_ROLE = {"role_name": "$request.path.role_name"}
+_ROLE_LINKS = (  # from a role written: read it, create against it, delete it, its tokens
+    Link("ReadRole", RoleEndpoints.read_role, "GET", _ROLE),
+    Link("CreateAgainstRole", TokenEndpoints.create, "POST", _ROLE),
+    Link("DeleteRole", RoleEndpoints.delete_role, "DELETE", _ROLE),
+    Link("CreatedAgainstRole", HistoryEndpoints.created_against_role, "GET", {"role": "$request.path.role_name"}),
+)
+
+
+def token_routes(tokens: TokenEndpoints, roles: RoleEndpoints) -> tuple[Route, ...]:
+    """The ``auth/token`` blueprint's routes, token roles included."""
+    lookup = Route(("/lookup",), READ_OR_UPDATE, tokens.lookup, Doc(
+        "Look up a token (GET: the caller's own, or the token in the path)", (LOOKUP_ANSWER,)),
+        body=schemas.TOKEN_BODY)
+    return (
+        Route(("/create", "/create/<role_name>"), UPDATE, tokens.create, Doc(
+            "Create a token (a child of the caller unless no_parent), optionally against a role", (AUTH_ANSWER,),
+            description="Takes Vault's parameters and, as aliases, the other product's kebab-case dialect "
+                        "(`no-parent`, `max-ttl`, ...); a request in that dialect or with `site` refuses a "
+                        "token that would never expire.",
+            example={"policies": ["web"], "ttl": "1h", "meta": {"team": "a"}, "num_uses": 10}, links=_TOKEN_LINKS),
+            body=schemas.CREATE_TOKEN, path_fields=("role_name",)),
+        Route(("/create-orphan",), UPDATE, tokens.create_orphan, Doc(
+            "Create an orphan token", (AUTH_ANSWER,), example={"policies": ["web"], "ttl": "1h"},
+            links=_TOKEN_LINKS), body=schemas.CREATE_TOKEN),
+        lookup,
+        replace(lookup, rules=("/lookup/<path:token>",), methods=("GET",)),
+        Route(("/lookup-self",), READ_OR_UPDATE, tokens.lookup_self, Doc(
+            "Look up the calling token", (LOOKUP_ANSWER,))),
+        Route(("/lookup-accessor", "/lookup-accessor/<accessor>"), READ_OR_UPDATE, tokens.lookup_accessor, Doc(
+            "Look up a token by accessor",
+            (Answer(200, data=LookupAccessorDataSchema, description="the token's properties"),),
+            query=("as_of",), description=AS_OF + " `as_of` may be in the body too."),
+            body=schemas.LOOKUP_ACCESSOR_BODY, path_fields=("accessor",)),
+        Route(("/renew", "/renew/<path:token>"), UPDATE, tokens.renew, Doc("Renew a token", (AUTH_ANSWER,)),
+              body=schemas.RENEW_BODY, path_fields=("token",)),
+        Route(("/renew-self",), UPDATE, tokens.renew_self, Doc("Renew the calling token", (AUTH_ANSWER,)),
+              body=schemas.INCREMENT_BODY),
+        Route(("/renew-accessor", "/renew-accessor/<accessor>"), UPDATE, tokens.renew_accessor, Doc(
+            "Renew a token by accessor", (AUTH_ANSWER,)), body=schemas.RENEW_ACCESSOR_BODY, path_fields=("accessor",)),
+        Route(("/revoke", "/revoke/<path:token>"), UPDATE, tokens.revoke, Doc(
+            "Revoke a token and its descendants", (REVOKED,)), body=schemas.TOKEN_BODY, path_fields=("token",)),
+        Route(("/revoke-self",), UPDATE, tokens.revoke_self, Doc(
+            "Revoke the calling token and its descendants", (REVOKED,))),
+        Route(("/revoke-accessor", "/revoke-accessor/<accessor>"), UPDATE, tokens.revoke_accessor, Doc(
+            "Revoke a token by accessor", (REVOKED, WARNED)), body=schemas.ACCESSOR_BODY, path_fields=("accessor",)),
+        Route(("/revoke-orphan", "/revoke-orphan/<path:token>"), UPDATE, tokens.revoke_orphan, Doc(
+            "Revoke a token, orphaning its children (sudo)", (REVOKED,)), body=schemas.TOKEN_BODY,
+            path_fields=("token",)),
+        Route(("/accessors", "/accessors/"), ("LIST", "GET"), tokens.list_accessors, Doc(
+            "List the accessors of live tokens (sudo)",
+            (Answer(200, data=AccessorListSchema, description="a page of accessors"),),
+            query=("after", "limit", "detailed"), listing=True,
+            description="404 when the page is empty. `detailed=true` adds each token's summary.")),
+        Route(("/tidy",), UPDATE, tokens.tidy, Doc("Repair the read models and record due expiries", (TIDIED,))),
+        Route(("/roles", "/roles/"), ("GET", "LIST"), roles.list_roles, Doc(
+            "List token roles", (Answer(200, data=schemas.KeyListSchema, description="a page of role names"),),
+            query=("after", "limit"), listing=True, tag="auth/token/roles",
+            description="404 when the page is empty.")),
+        Route(("/roles/<role_name>",), ("GET",), roles.read_role, Doc(
+            "Read a token role", (Answer(200, data=RoleReadSchema, description="the role"),),
+            query=("as_of",), tag="auth/token/roles", description=AS_OF + " 404 if none.")),
+        Route(("/roles/<role_name>",), UPDATE, roles.write_role, Doc(
+            "Create or update a token role (only the fields given change)", (DONE, WARNED), tag="auth/token/roles",
+            example={"allowed_policies": "app,db", "orphan": True, "path_suffix": "blue",
+                     "token_period": "1h", "token_bound_cidrs": ["10.0.0.0/8"]}, links=_ROLE_LINKS),
+            body=ROLE_WRITE, exists=roles.exists),
+        Route(("/roles/<role_name>",), ("DELETE",), roles.delete_role, Doc(
+            "Delete a token role", (DONE,), tag="auth/token/roles")),
     )

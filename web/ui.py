@@ -38,6 +38,8 @@ from tokenledger.domain.namespaces import parse_namespace
 from tokenledger.projections.audit_tree import AuditTree
 from tokenledger.projections.ui_logouts import SessionLogouts
 from tokenledger.web.fields import count_parameter
+from tokenledger.web.openapi_schemas import UILoginSchema
+from tokenledger.web.routes import PAGE, Answer, Doc, Route, RoutedBlueprint
 from tokenledger.web.ui_session import (
     ACCESSOR,
     LOGIN_US,
@@ -83,7 +85,7 @@ class _NotAllowed(Exception):
 
 def create_ui_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/ui``."""
-    blueprint = Blueprint("audit_ui", __name__, template_folder="templates")
+    blueprint = RoutedBlueprint("audit_ui", __name__, template_folder="templates")
     store_key = runtime.read_models.ensure_key(HMAC_KEY_NAME)  # the page's keys derive from it
     seal = TokenSeal(store_key)
     tree = AuditTree(runtime.read_models)
@@ -191,12 +193,10 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             return target
         return None
 
-    @blueprint.get("/login")
     def login() -> Response:
         return make_response(render_template("ui/login.html", next=safe_next(request.args.get("next")),
                                              namespace=session.get(NAMESPACE, ""), error=None))
 
-    @blueprint.post("/login")
     def log_in() -> Response:
         token = request.form.get("token", "").strip()
         next_page = safe_next(request.form.get("next"))
@@ -229,7 +229,6 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         session[NAMESPACE] = namespace
         return redirect(next_page or url_for("audit_ui.index"))
 
-    @blueprint.post("/logout")
     def log_out() -> Response:
         ends = session_ends()
         if ends is not None:  # every copy of the cookie is refused from now on
@@ -238,7 +237,6 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         flash("Logged out.")
         return redirect(url_for("audit_ui.login"))
 
-    @blueprint.get("/")
     def index() -> Response:
         namespace = page_namespace()
         with authorised(namespace, HISTORY_PATH):
@@ -250,7 +248,6 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             return make_response(render_template("ui/search.html", **common(namespace, accessor="",
                                                                              as_of_value=as_of)))
 
-    @blueprint.get("/tokens/<accessor>")
     def token_page(accessor: str) -> Response:
         namespace = page_namespace()
         with authorised(namespace, f"{HISTORY_PATH}/{accessor}"):
@@ -282,5 +279,40 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
                     history=history, go_time=go_time))
             return make_response(page)
 
+    blueprint.add_routes((
+        Route(("/login",), ("GET",), login, _ui(
+            "The audit UI's login form", (Answer(200, kind=PAGE, description="the form"),), query=("ui_next",))),
+        Route(("/login",), ("POST",), log_in, _ui(
+            "Log in to the audit UI with a token that may read sys/ledger/history with sudo",
+            (Answer(302, kind=PAGE, description="logged in: to `next`, or the search page"),
+             Answer(400, kind=PAGE, description="an invalid namespace"),
+             Answer(403, kind=PAGE, description="a token refused, or not an auditor's")),
+            form=UILoginSchema)),
+        Route(("/logout",), ("POST",), log_out, _ui(
+            "Log out of the audit UI", (Answer(302, kind=PAGE, description="to the login page"),))),
+        Route(("/",), ("GET",), index, _ui(
+            "The audit UI's search page",
+            (Answer(200, kind=PAGE, description="the search form"),
+             Answer(302, kind=PAGE, description="with `accessor`: to that token's page"), _TO_LOGIN,
+             Answer(400, kind=PAGE, description="an invalid namespace"),
+             Answer(403, kind=PAGE, description="the session's token may not read the audit there")),
+            query=("ui_accessor", "ui_as_of", "ui_namespace"))),
+        Route(("/tokens/<accessor>",), ("GET",), token_page, _ui(
+            "A token's tree and timeline in the audit UI, now or as of an instant",
+            (Answer(200, kind=PAGE, description="the token's page"), _TO_LOGIN,
+             Answer(400, kind=PAGE, description="an invalid namespace or instant"),
+             Answer(403, kind=PAGE, description="the session's token may not read the audit there"),
+             Answer(404, kind=PAGE, description="no token ever held the accessor")),
+            query=("ui_as_of", "ui_namespace", "ui_after"))),
+    ))
     return blueprint
+
+
+_TO_LOGIN = Answer(302, kind=PAGE, description="no session, or its token no longer works: to the login page")
+
+
+def _ui(summary: str, answers: tuple[Answer, ...], **details: Any) -> Doc:
+    """A page of the audit UI: HTML, behind its session cookie (without one, to its login)."""
+    return Doc(summary, answers, tag="ui", security=("UISession",), anonymous_too=True, vault_parameters=False,
+               errors=(500,), **details)
 
