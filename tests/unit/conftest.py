@@ -1,12 +1,46 @@
-"""The unit tier runs without a database, a server or a network: a test here that asks for a real
-store (``store``, and through it ``settings``, ``app`` or ``client``) fails at once, saying where
-it belongs."""
+"""The unit tier runs without a database, a server or a network. ``runtime`` (and through it
+``service`` and ``root``) and ``app`` (and ``client``) are the same as in the other tiers, but in
+memory (tests/support/memory_ledger.py). A test here that asks for a real ``store`` fails at
+once, saying where it belongs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from flask import Flask
+
+from tests.support.memory_ledger import MEMORY_SETTINGS, memory_runtime
+from tests.support.runtimes import ROOT_TOKEN, accept_frozen_time
+from tokenledger.web import app as web_app
+from tokenledger.web.app import create_app, runtime_of
+from tokenledger.wiring.bootstrap import Runtime
+from tokenledger.wiring.settings import Settings
 
 
 @pytest.fixture
 def store() -> str:
     pytest.fail("the unit tier has no real store: a test that needs one belongs in tests/integration")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return MEMORY_SETTINGS
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = accept_frozen_time(memory_runtime(settings))
+    runtime.service.initialise(ROOT_TOKEN)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """``create_app`` as it is, with an in-memory runtime where it would bootstrap one over a store."""
+    monkeypatch.setattr(web_app, "bootstrap", memory_runtime)
+    app = create_app(settings)
+    accept_frozen_time(runtime_of(app)).service.initialise(ROOT_TOKEN)
+    yield app
+    runtime_of(app).close()
