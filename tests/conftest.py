@@ -20,6 +20,14 @@ from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``one_store`` is not about the store: where it takes one, SQLite is enough.
+    (A ``parametrize`` mark, added before pytest reads the marks, replaces ``store``'s params.)"""
+    if metafunc.definition.get_closest_marker("one_store") and "store" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("store", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The tests that take a store run on both: a SQLite file, and a fresh PostgreSQL schema."""

@@ -1,7 +1,9 @@
 """The unit tier runs without a database, a server or a network. ``runtime`` (and through it
 ``service`` and ``root``) and ``app`` (and ``client``) are the same as in the other tiers, but in
-memory (tests/support/memory_ledger.py). A test here that asks for a real ``store`` fails at
-once, saying where it belongs."""
+memory (tests/support/memory_ledger.py), and so is every app ``create_app`` builds here, whatever
+store its settings name; tests/integration/unit_on_real_stores runs the tests that use them again
+on both real stores. A test here that asks for a real ``store`` fails at once, saying where it
+belongs."""
 
 from __future__ import annotations
 
@@ -36,10 +38,14 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     runtime.close()
 
 
-@pytest.fixture
-def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+@pytest.fixture(autouse=True)
+def apps_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     """``create_app`` as it is, with an in-memory runtime where it would bootstrap one over a store."""
     monkeypatch.setattr(web_app, "bootstrap", memory_runtime)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     accept_frozen_time(runtime_of(app)).service.initialise(ROOT_TOKEN)
     yield app

@@ -224,7 +224,7 @@ def compare_requests(client: FlaskClient, server: OpenBao, tokens: tuple[str, st
 # ------------------------------------------------------------------ the test
 
 
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.one_store
 def test_acl_decisions_agree_with_openbao(client: FlaskClient, openbao: OpenBao) -> None:
     rng = random.Random(SEED)
     capabilities, requests, disagreements = Tally(), Tally(), []

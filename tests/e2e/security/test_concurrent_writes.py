@@ -1,6 +1,6 @@
 """Finding 6 of issue 13 across processes: two worker processes racing writes of one policy only
 retry, and every write is acknowledged; the last one recorded stands. The same race between
-threads of one process is in tests/integration/security/test_concurrent_writes.py."""
+threads of one process is in tests/unit/security/test_concurrent_writes.py."""
 
 from __future__ import annotations
 

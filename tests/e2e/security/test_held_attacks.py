@@ -1,6 +1,6 @@
 """Attacks an adversarial probe tried and tokenledger withstood, against a real server process: what
 only the WSGI server and the socket decide (forwarded headers, the request log). The rest, through
-Flask's test client, are in tests/integration/security/test_held_attacks.py.
+Flask's test client, are in tests/unit/security/test_held_attacks.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Malformed input against a real server process: what the WSGI server hands the app (chunked
 bodies, a declared length over the cap) is refused in Vault's ``{"errors": [...]}`` shape. The
-app's own refusals, through Flask's test client, are in tests/integration/security/test_malformed_input.py.
+app's own refusals, through Flask's test client, are in tests/unit/security/test_malformed_input.py.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "LIST", "OPTIO
 OTHER_METHOD, UNMATCHED_ROUTE = "other", "unmatched"
 
 
-pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.one_store
 
 
 def _series(client: FlaskClient) -> set[str]:

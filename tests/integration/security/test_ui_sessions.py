@@ -35,7 +35,6 @@ def logged_in(client: FlaskClient) -> bool:
     return response.status_code == 200
 
 
-SQLITE = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def test_a_logout_on_one_server_ends_the_session_on_every_other(settings: Settin
         runtime_of(other_app).close()
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_a_logout_ends_only_its_own_session(ui: FlaskClient, app: Flask) -> None:
     other = app.test_client()
     log_in(ui)
@@ -85,7 +84,7 @@ def test_a_logout_ends_only_its_own_session(ui: FlaskClient, app: Flask) -> None
     assert not logged_in(ui) and logged_in(other)
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskClient, app: Flask) -> None:
     index = runtime_of(app).read_models
     lifetime = app.permanent_session_lifetime
@@ -101,7 +100,7 @@ def test_logouts_are_forgotten_once_their_sessions_would_have_expired(ui: FlaskC
 
 # -- cross-site requests ---------------------------------------------------------------------
 
-@SQLITE
+@pytest.mark.one_store
 @pytest.mark.parametrize("headers", [
     {"Origin": EVIL},
     {"Origin": "http://localhost:8200"},  # another port is another origin
@@ -120,7 +119,7 @@ def test_a_login_sent_from_another_site_is_refused(ui: FlaskClient, headers: dic
     assert ui.get_cookie("session") is None and not logged_in(ui)
 
 
-@SQLITE
+@pytest.mark.one_store
 @pytest.mark.parametrize("headers", [
     {},  # no browser: nobody tricked into sending it
     {"Origin": "http://localhost"},
@@ -134,7 +133,7 @@ def test_a_login_from_the_page_itself_is_accepted(ui: FlaskClient, headers: dict
     assert response.status_code == 302 and logged_in(ui)
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
     log_in(ui)
     response = ui.post("/ui/logout", headers={"Origin": EVIL})
@@ -144,7 +143,7 @@ def test_a_logout_sent_from_another_site_is_refused(ui: FlaskClient) -> None:
 
 # -- the Secure flag ---------------------------------------------------------------------------
 
-@SQLITE
+@pytest.mark.one_store
 def test_the_cookie_is_secure_over_https(ui: FlaskClient) -> None:
     response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, base_url="https://localhost")
     assert response.status_code == 302
@@ -152,7 +151,7 @@ def test_the_cookie_is_secure_over_https(ui: FlaskClient) -> None:
     assert ui.get("/ui/", base_url="https://localhost").status_code == 200
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_the_cookie_is_not_secure_over_http_whatever_a_header_claims(ui: FlaskClient) -> None:
     """A secure cookie would not come back over plain HTTP; no forwarded header is trusted."""
     response = ui.post("/ui/login", data={"token": ROOT_TOKEN}, headers={"X-Forwarded-Proto": "https"})

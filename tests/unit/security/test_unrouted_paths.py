@@ -15,11 +15,10 @@ NO_TOKEN = ["permission denied"]
 DENIED = ["1 error occurred:\n\t* permission denied\n\n"]
 UNSUPPORTED_PATH = ["1 error occurred:\n\t* unsupported path\n\n"]
 UNSUPPORTED_OPERATION = ["1 error occurred:\n\t* unsupported operation\n\n"]
-SQLITE = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 UNKNOWN = ["/v1/auth/token/nothing", "/v1/auth/token/lookup-self/x", "/v1/sys/nothing", "/v1/sys/policy/a/b"]
 
 
-@SQLITE
+@pytest.mark.one_store
 @pytest.mark.parametrize("url", UNKNOWN)
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "LIST"])
 def test_an_unknown_path_without_a_token_is_refused_like_any_other(
@@ -29,7 +28,7 @@ def test_an_unknown_path_without_a_token_is_refused_like_any_other(
     assert (response.status_code, response.json["errors"]) == (403, NO_TOKEN)
 
 
-@SQLITE
+@pytest.mark.one_store
 @pytest.mark.parametrize("url", UNKNOWN)
 def test_an_unknown_path_is_refused_where_the_policies_grant_nothing(client: FlaskClient, url: str) -> None:
     token = issue(client, policies=["default"])
@@ -37,7 +36,7 @@ def test_an_unknown_path_is_refused_where_the_policies_grant_nothing(client: Fla
     assert (response.status_code, response.json["errors"]) == (403, DENIED)
 
 
-@SQLITE
+@pytest.mark.one_store
 @pytest.mark.parametrize(("url", "message"), [
     ("/v1/auth/token/nothing", UNSUPPORTED_PATH),
     ("/v1/sys/nothing", UNSUPPORTED_PATH),
@@ -51,7 +50,7 @@ def test_an_unknown_path_is_a_404_where_the_policies_reach_it(
         assert (response.status_code, response.json["errors"]) == (404, message)
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_a_known_path_with_another_method_is_a_405_where_the_policies_reach_it(client: FlaskClient) -> None:
     response = client.delete("/v1/auth/token/create", headers={"X-Vault-Token": ROOT_TOKEN})
     assert (response.status_code, response.json["errors"]) == (405, UNSUPPORTED_OPERATION)
@@ -59,7 +58,7 @@ def test_a_known_path_with_another_method_is_a_405_where_the_policies_reach_it(c
     assert (refused.status_code, refused.json["errors"]) == (403, DENIED)
 
 
-@SQLITE
+@pytest.mark.one_store
 def test_an_unknown_path_spends_a_use_and_records_nothing_else(client: FlaskClient, app: Flask) -> None:
     write_policy(client, "everything", 'path "*" { capabilities = ["read"] }')
     token = issue(client, policies=["everything"], num_uses=2)

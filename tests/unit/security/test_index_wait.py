@@ -45,9 +45,9 @@ class IndexProbe:
 
 
 @pytest.fixture
-def slow_app(store: str) -> Iterator[Flask]:
+def slow_app(settings: Settings) -> Iterator[Flask]:
     """An app whose index wait is long: a waiter holds its place until the test lets it go."""
-    app = create_app(Settings(store=store, index_wait_seconds=HANG_GUARD))
+    app = create_app(settings.with_overrides(index_wait_seconds=HANG_GUARD))
     runtime_of(app).service.initialise(ROOT_TOKEN)
     yield app
     runtime_of(app).close()
