@@ -2,12 +2,13 @@
 ``service`` and ``root``) and ``app`` (and ``client``) are the same as in the other tiers, but in
 memory (tests/support/memory_ledger.py), and so is every app ``create_app`` builds here, whatever
 store its settings name; tests/integration/unit_on_real_stores runs the tests that use them again
-on both real stores. A test here that asks for a real ``store`` fails at once, saying where it
-belongs."""
+on both real stores. A test here that asks for a real ``store``, or opens a database, a socket or
+a process, fails at once, saying where it belongs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 from flask import Flask
@@ -19,10 +20,22 @@ from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.wiring.settings import Settings
 
+ELSEWHERE = ("the unit tier has no store, server or network: a test that needs a store belongs in "
+             "tests/integration, one that needs a server process in tests/e2e")
+
+
+@pytest.fixture(autouse=True)
+def nothing_outside_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        pytest.fail(ELSEWHERE)
+
+    for opener in ("sqlite3.connect", "psycopg.connect", "socket.socket.connect", "subprocess.Popen"):
+        monkeypatch.setattr(opener, refuse)
+
 
 @pytest.fixture
 def store() -> str:
-    pytest.fail("the unit tier has no real store: a test that needs one belongs in tests/integration")
+    pytest.fail(ELSEWHERE)
 
 
 @pytest.fixture
