@@ -32,8 +32,8 @@ import load  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from tests.bulk import issue_many  # noqa: E402
-from tests.servers import Server, free_port, running  # noqa: E402
+from scripts.bulk import issue_many  # noqa: E402
+from scripts.servers import Server, free_port, running  # noqa: E402
 from tokenledger.domain.commands import CreateToken  # noqa: E402
 from tokenledger.projections.replay import rebuild  # noqa: E402
 from tokenledger.wiring.bootstrap import Runtime, bootstrap  # noqa: E402

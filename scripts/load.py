@@ -25,8 +25,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.postgres import schema_on  # noqa: E402
-from tests.servers import running  # noqa: E402
+from scripts.scratch_schema import schema_on  # noqa: E402
+from scripts.servers import running  # noqa: E402
 from tokenledger.wiring.server import initialise_store  # noqa: E402
 from tokenledger.wiring.settings import Settings  # noqa: E402
 

@@ -1,22 +1,31 @@
+"""Fixtures of the integration and end-to-end tiers: a real store (``store`` runs each test that
+takes it twice, on a SQLite file and on a fresh PostgreSQL schema), and the runtime, service and
+Flask app on it. The unit tier replaces them with in-memory ones (``tests/unit/conftest.py``)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 from flask import Flask
 from flask.testing import FlaskClient
-from freezegun.api import FakeDatetime
 
-from tests.postgres import fresh_schema
+from tests.support.postgres import fresh_schema
+from tests.support.runtimes import ROOT_TOKEN, accept_frozen_time
 from tokenledger.application.token_service import TokenService
 from tokenledger.domain.caller import Caller
 from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
-ROOT_TOKEN = "root-token-for-tests"
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``one_store`` is not about the store: where it takes one, SQLite is enough.
+    (A ``parametrize`` mark, added before pytest reads the marks, replaces ``store``'s params.)"""
+    if metafunc.definition.get_closest_marker("one_store") and "store" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("store", ["sqlite"], indirect=True))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -32,19 +41,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(store: str) -> Settings:
     return Settings(store=store, index_wait_seconds=0.2)
-
-
-class FrozenDatetimeAsISO(DatetimeAsISO):
-    """freezegun's datetimes are a subclass the transcoder does not know: store them as any other."""
-
-    type = FakeDatetime
-
-
-def accept_frozen_time(runtime: Runtime) -> Runtime:
-    transcoder = runtime.ledger.mapper.transcoder
-    assert isinstance(transcoder, JSONTranscoder)
-    transcoder.register(FrozenDatetimeAsISO())
-    return runtime
 
 
 @pytest.fixture
@@ -76,13 +72,3 @@ def app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def event_count(runtime: Runtime) -> int:
-    return len(recorded_topics(runtime))
-
-
-def recorded_topics(runtime: Runtime) -> list[tuple[str, str]]:
-    """(aggregate ID hex, event class name) of every event in the log, in log order."""
-    notifications = runtime.ledger.recorder.select_notifications(start=None, limit=1_000_000)
-    return [(n.originator_id.hex, n.topic.rsplit(":", 1)[-1]) for n in notifications]

@@ -1,0 +1,31 @@
+"""The benchmark stays runnable: CI runs its --quick mode as a smoke test, not as a timed test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.paths import REPO
+
+KEYS = {
+    "create_per_s", "create_ratio_vs_sqlite", "http_create_ratio_vs_hello", "http_lookup_ratio_vs_hello",
+    "rebuild_ratio_vs_scan", "revoke_100k_tree_s", "revoke_10k_chain_s", "list_page_ms", "rss_mb_100k",
+    "rss_mb_1m", "event_bytes_per_create", "event_bytes_per_renew",
+}
+
+
+def test_the_quick_benchmark_reports_every_figure(tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    finished = subprocess.run(
+        [sys.executable, "scripts/bench.py", "--quick", "--json", str(report)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    figures = json.loads(report.read_text())
+    assert set(figures) >= KEYS
+    assert figures["revoke_completed"] is True
+    assert figures["list_tokens"] > figures["sizes"]["rss_large"]  # plus the root and what the RSS load created
+    assert all(figures[f"http_{op}_errors"] == 0 for op in ("hello", "create", "lookup", "renew"))
+    assert "tokenledger benchmark" in finished.stdout
