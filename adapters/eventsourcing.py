@@ -2,7 +2,7 @@
 
 The library's private API (names with a leading underscore, and behaviour its documentation does
 not promise) is used here and nowhere else; the rest of the code calls the names below. Only the
-exact pin ``eventsourcing==9.5.6`` guarantees it: ``tests/unit/test_eventsourcing_adapter.py``
+exact pin ``eventsourcing==9.5.6`` guarantees it: ``tests/integration/test_eventsourcing_adapter.py``
 checks every assumption this module makes against the installed library, so an upgrade that
 breaks one fails there, naming it.
 

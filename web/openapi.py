@@ -6,7 +6,7 @@ first request from the app's ``url_map``, so every route registered by then is w
 Each rule of the ``url_map`` is described by the route of the table it was registered from
 (``tokenledger.web.routes.routes_of``): its request body schema, query parameters, answers with
 the schemas of their ``data`` or ``auth``, and links to other operations; path parameters come
-from the rule. A rule registered from no route table is left out, and ``tests/test_openapi.py``
+from the rule. A rule registered from no route table is left out, and ``tests/unit/test_openapi.py``
 fails. Each schema is a component named after its class (``CreateTokenSchema``: ``CreateToken``).
 
 Vault's ``LIST`` verb has no OpenAPI method: a LIST route is described as ``get`` with a required

@@ -13,7 +13,7 @@ Each page's fenced blocks, in order:
   must be in that command's ``--help``;
 - a ``json`` block is an illustration of output and is not run.
 
-The README's "Set up on a fresh machine" is left to tests/test_readme.py. What a reader fills in
+The README's "Set up on a fresh machine" is left to tests/unit/test_readme.py. What a reader fills in
 is filled in here: the server's address for ``http://127.0.0.1:8200``, the root token for
 ``<root token …>``, a live token for each ``hvs.…``, a temporary file for the embedding
 example's store, and ``$TOKEN``/``$ACCESSOR`` (a token, and the accessor of another) in the
@@ -37,7 +37,7 @@ import hvac
 import pytest
 from flask import Flask
 
-from tests.servers import Server, dev_server
+from scripts.servers import Server, dev_server
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

@@ -1,5 +1,7 @@
-"""Commands that read a SQLite store load only what they need: no web framework, web server or
-PostgreSQL driver, and the schema library only to show a token as lookup shows it."""
+"""The ``tokenledger`` command loads no web server, web framework, PostgreSQL driver or schema
+library to start (the server command loads them when it starts), and commands that read a SQLite
+store load only what they need: the schema library only to show a token as lookup shows it. Each
+check runs the command in a fresh interpreter, as the console script is."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT_TOKEN
-from tests.unit.test_console_imports import loaded_by
+from tests.support.console_imports import loaded_by
+from tests.support.runtimes import ROOT_TOKEN
 from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.wiring.settings import Settings
 
@@ -41,3 +43,11 @@ def test_only_a_token_as_of_an_instant_loads_the_schema_library(sqlite_store: tu
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     command = ["audit", "as-of", now, accessor, "--store", store]
     assert loaded_by(command) == {" ".join(command): ["marshmallow"]}
+
+
+def test_the_command_and_its_help_load_no_server_stack() -> None:
+    commands = [["--help"], ["server", "--help"], ["token", "lookup", "--help"], ["policy", "list", "--help"],
+                ["audit", "history", "--help"], ["audit", "as-of", "--help"], ["ledger", "verify", "--help"],
+                ["ledger", "export", "--help"], ["projections", "verify", "--help"]]
+    loaded = loaded_by(*commands)
+    assert loaded == {" ".join(command): [] for command in commands}
