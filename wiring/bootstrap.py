@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tokenledger.application.audit import AuditService
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
+from tokenledger.application.ports import AuditQueries
 from tokenledger.application.role_service import RoleService
 from tokenledger.application.tidy import TidyService
 from tokenledger.application.token_service import TokenService
 from tokenledger.domain.batch_tokens import BatchTokenCodec
 from tokenledger.domain.clock import Clock, SystemClock
+from tokenledger.domain.tidy import IndexRepair
 from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
@@ -53,16 +55,22 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
     read_models = ledger.recorder.read_model_store()
     catch_up(ledger, read_models)
+    read_models.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
+    return assemble(settings, ledger, read_models, SqlAuditQueries(read_models),
+                    lambda: repair(ledger, read_models), clock or SystemClock())
+
+
+def assemble(settings: Settings, ledger: TokenLedger, read_models: ReadModelStore, audit_queries: AuditQueries,
+             repair_read_models: Callable[[], IndexRepair], clock: Clock) -> Runtime:
+    """The services over a ledger and its read models (on a store, or the tests' in-memory ones)."""
     hasher = TokenHasher(read_models.ensure_key(HMAC_KEY_NAME))
     batch = BatchTokenCodec(read_models.ensure_key(BATCH_KEY_NAME))
-    read_models.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
-    clock = clock or SystemClock()
     policies = PolicyService(ledger, read_models, clock)
     roles = RoleService(ledger, read_models, clock, settings.ttl_limits.max_ttl)
     service = TokenService(ledger, read_models, hasher, clock, settings.ttl_limits,
                            policies=policies, roles=roles, batch=batch)
-    tidy = TidyService(ledger, lambda: repair(ledger, read_models), service.expire_due, clock)
-    audit = AuditService(ledger, SqlAuditQueries(read_models), clock)
+    tidy = TidyService(ledger, repair_read_models, service.expire_due, clock)
+    audit = AuditService(ledger, audit_queries, clock)
     return Runtime(settings=settings, clock=clock, ledger=ledger, read_models=read_models, service=service,
                    policies=policies, roles=roles, tidy=tidy, audit=audit)
 

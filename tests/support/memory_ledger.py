@@ -13,18 +13,11 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
 from tests.support.fakes import InMemoryAuditQueries, InMemoryReadModels
-from tokenledger.application.audit import AuditService
 from tokenledger.application.ledger import TokenLedger
-from tokenledger.application.policy_service import PolicyService
-from tokenledger.application.role_service import RoleService
-from tokenledger.application.tidy import TidyService
-from tokenledger.application.token_service import TokenService
-from tokenledger.domain.batch_tokens import BatchTokenCodec
 from tokenledger.domain.clock import Clock, SystemClock
 from tokenledger.domain.tidy import IndexRepair
-from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.projections import registry
-from tokenledger.wiring.bootstrap import BATCH_KEY_NAME, HMAC_KEY_NAME, Runtime
+from tokenledger.wiring.bootstrap import Runtime, assemble
 from tokenledger.wiring.settings import Settings
 
 NO_STORE = "/dev/null/the-unit-tier-has-no-store.db"  # opening it fails at once, with this name in the error
@@ -85,17 +78,8 @@ def memory_runtime(settings: Settings = MEMORY_SETTINGS, clock: Clock | None = N
     recorder = ledger.recorder
     assert isinstance(recorder, InMemoryRecorder)
     read_models = recorder.read_models
-    hasher = TokenHasher(read_models.ensure_key(HMAC_KEY_NAME))
-    batch = BatchTokenCodec(read_models.ensure_key(BATCH_KEY_NAME))
-    clock = clock or SystemClock()
-    policies = PolicyService(ledger, read_models, clock)
-    roles = RoleService(ledger, read_models, clock, settings.ttl_limits.max_ttl)
-    service = TokenService(ledger, read_models, hasher, clock, settings.ttl_limits,
-                           policies=policies, roles=roles, batch=batch)
-    tidy = TidyService(ledger, lambda: repair(ledger, read_models), service.expire_due, clock)
-    audit = AuditService(ledger, InMemoryAuditQueries(read_models), clock)
-    return Runtime(settings=settings, clock=clock, ledger=ledger, read_models=read_models,
-                   service=service, policies=policies, roles=roles, tidy=tidy, audit=audit)
+    return assemble(settings, ledger, read_models, InMemoryAuditQueries(read_models),  # type: ignore[arg-type]
+                    lambda: repair(ledger, read_models), clock or SystemClock())
 
 
 def replayed(ledger: TokenLedger) -> InMemoryReadModels:
