@@ -17,7 +17,7 @@ from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.domain.role import Role
 from tokenledger.domain.role_settings import RoleSettings, role_id
 from tokenledger.domain.token import Token
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenStatus, TokenView
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -38,7 +38,7 @@ class HistoryEntry:
 @dataclass(frozen=True)
 class TokenAsOf:
     view: TokenView
-    status: str
+    status: TokenStatus
     instant: datetime
 
 
@@ -71,7 +71,7 @@ class AuditService:
         token: Token | None = self._at(record.token_id, instant)
         if token is None:
             raise InvalidRequest(f"invalid accessor: no token held it at {instant.isoformat()}")
-        status = "used up" if token.is_live and token.uses_left == 0 else token.status
+        status = TokenStatus.USED_UP if token.is_live and token.uses_left == 0 else TokenStatus(token.status)
         return TokenAsOf(token.view(), status, instant)
 
     def role_as_of(self, namespace: str, name: str, instant: datetime) -> RoleSettings | None:

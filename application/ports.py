@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from tokenledger.domain.role_settings import RoleSettings
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenStatus, TokenView
 
 
 class TokenQueries(Protocol):
@@ -71,7 +71,7 @@ class TokenRecord:
     path: str
     created_at: datetime
     expire_at: datetime | None
-    status: str
+    status: TokenStatus
     ended_at: datetime | None
     orphaned_at: datetime | None = None  # since then it has had no parent; parent_id is the one before
 

@@ -28,7 +28,7 @@ from tokenledger.domain.namespaces import policy_path, token_value_in
 from tokenledger.domain.setup import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup
 from tokenledger.domain.token import Token
 from tokenledger.domain.token_secrets import TokenHasher, new_accessor, new_service_token
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenType, TokenView
 
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
 HEAVY_USE = "the token is in heavy concurrent use, try again"
@@ -200,7 +200,7 @@ class TokenService:
         if command.custom_id:
             check_custom_id(command.custom_id)
         warnings = [*plan.warnings, *self._missing_policy_warnings(caller.namespace, plan.policies)]
-        if plan.token_type == "batch":
+        if plan.token_type == TokenType.BATCH:
             return self._issue_batch(caller, plan, now, warnings)
         raw = token_value_in(caller.namespace, command.custom_id or new_service_token())
         token_id = self._hasher.token_id(raw)
@@ -256,7 +256,7 @@ class TokenService:
         return self._renew(view, increment, caller.actor)
 
     def _renew(self, view: TokenView, increment: int, actor: Actor) -> Renewal:
-        if view.token_type == "batch":
+        if view.token_type == TokenType.BATCH:
             raise InvalidRequest("batch tokens cannot be renewed")
         if increment < 0:
             raise InvalidRequest("increment must be positive")
@@ -364,6 +364,6 @@ class TokenService:
 
 
 def _revocable(view: TokenView) -> TokenView:
-    if view.token_type == "batch":
+    if view.token_type == TokenType.BATCH:
         raise InvalidRequest("batch tokens cannot be revoked")
     return view

@@ -24,7 +24,7 @@ from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.leases import Lease
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenType, TokenView
 
 BATCH_TOKEN_PREFIX = "hvb."
 _NONCE_BYTES = 12
@@ -73,7 +73,7 @@ def _view(claims: dict[str, Any], token_id: UUID) -> TokenView:
         path=claims["path"], num_uses=0, uses_left=None, renewable=False,
         issue_time=from_epoch_us(claims["issued"]), creation_ttl=claims["ttl"], ttl=claims["ttl"],
         expire_at=from_epoch_us_or_none(expires), explicit_max_ttl=0,
-        period=0, token_type="batch", entity_alias="", last_renewal_time=None,
+        period=0, token_type=TokenType.BATCH, entity_alias="", last_renewal_time=None,
         namespace=claims["ns"], bound_cidrs=tuple(claims["cidrs"]), role_name=claims["role"],
     )
 

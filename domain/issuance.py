@@ -12,8 +12,8 @@ from tokenledger.domain.cidrs import cidrs_within, parse_cidrs
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.domain.leases import TtlLimits
-from tokenledger.domain.role_settings import RoleSettings
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.role_settings import RoleSettings, RoleTokenType
+from tokenledger.domain.token_view import TokenType, TokenView
 
 _DISPLAY_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
 
@@ -37,7 +37,7 @@ class TokenPlan:
     ttl: int
     explicit_max_ttl: int
     period: int
-    token_type: str
+    token_type: TokenType
     warnings: list[str] = field(default_factory=list)
     bound_cidrs: tuple[str, ...] = ()
     role_name: str = ""
@@ -66,7 +66,7 @@ def plan_child_token(
     if command.custom_id and not sudo:
         raise InvalidRequest("root or sudo privileges required to specify token id")
     token_policies = _policies(command, parent, sudo=sudo, role=role)
-    if token_type == "batch" and policies.ROOT in token_policies:
+    if token_type == TokenType.BATCH and policies.ROOT in token_policies:
         raise InvalidRequest("batch tokens cannot be root tokens")
     parent_id = _parent(command, parent, sudo=sudo, role=role)
     bound_cidrs = _bound_cidrs(command, parent, role, orphan=parent_id is None)
@@ -75,7 +75,7 @@ def plan_child_token(
         ttl = role.token_ttl
     explicit_max_ttl, period, warnings = _role_terms(role, token_type, explicit_max_ttl, period)
     # A batch token carries no explicit max TTL, but the role's max TTL still caps its TTL.
-    lifetime_cap = role.token_max_ttl if role is not None and token_type == "batch" else explicit_max_ttl
+    lifetime_cap = role.token_max_ttl if role is not None and token_type == TokenType.BATCH else explicit_max_ttl
     lease = _lease(token_policies, ttl, lifetime_cap, period, limits, now)
     renewable = _renewable(command, role, token_type)
     if lease.ttl == 0:
@@ -136,28 +136,28 @@ def check_custom_id(custom_id: str) -> None:
 def _check_parent(parent: TokenView) -> None:
     if parent.is_used_up():
         raise InvalidRequest("parent token lookup failed: no parent found")
-    if parent.token_type == "batch":
+    if parent.token_type == TokenType.BATCH:
         raise InvalidRequest("batch tokens cannot create more tokens")
     if parent.num_uses > 0:
         raise InvalidRequest("restricted use token cannot generate child tokens")
 
 
-def _token_type(command: CreateToken, role: RoleSettings | None) -> str:
+def _token_type(command: CreateToken, role: RoleSettings | None) -> TokenType:
     requested = command.token_type
     if role is not None:
-        if role.token_type in ("service", "batch"):
+        if role.token_type in (RoleTokenType.SERVICE, RoleTokenType.BATCH):
             requested = role.token_type
-        elif role.token_type == "default-batch":
-            requested = requested or "batch"
-        elif role.token_type not in ("default-service", "default"):
+        elif role.token_type == RoleTokenType.DEFAULT_BATCH:
+            requested = requested or TokenType.BATCH
+        elif role.token_type not in (RoleTokenType.DEFAULT_SERVICE, "default"):  # Vault's older name
             raise InvalidRequest(
                 f'role being used for token creation contains invalid token type "{role.token_type}"'
             )
-    if requested in ("", "service"):
-        return "service"
-    if requested == "batch":
+    if requested in ("", TokenType.SERVICE):
+        return TokenType.SERVICE
+    if requested == TokenType.BATCH:
         _check_batch_request(command)
-        return "batch"
+        return TokenType.BATCH
     raise InvalidRequest("invalid 'token_type' value")
 
 
@@ -180,16 +180,16 @@ def _check_entity_alias(command: CreateToken, role: RoleSettings | None) -> None
         raise InvalidRequest("invalid 'entity_alias' value")
 
 
-def _renewable(command: CreateToken, role: RoleSettings | None, token_type: str) -> bool:
-    if token_type == "batch" or command.renewable is False:
+def _renewable(command: CreateToken, role: RoleSettings | None, token_type: TokenType) -> bool:
+    if token_type == TokenType.BATCH or command.renewable is False:
         return False
     return role is None or role.renewable
 
 
-def _num_uses(command: CreateToken, role: RoleSettings | None, token_type: str) -> int:
+def _num_uses(command: CreateToken, role: RoleSettings | None, token_type: TokenType) -> int:
     """The lower of the request's and the role's limit, 0 being no limit. A batch token keeps no
     count (Vault drops it when it seals the token)."""
-    if token_type == "batch":
+    if token_type == TokenType.BATCH:
         return 0
     limit = role.token_num_uses if role is not None else 0
     if limit and (command.num_uses == 0 or limit < command.num_uses):
@@ -298,12 +298,12 @@ def _durations(command: CreateToken, *, sudo: bool) -> tuple[int, int, int]:
 
 
 def _role_terms(
-    role: RoleSettings | None, token_type: str, explicit_max_ttl: int, period: int
+    role: RoleSettings | None, token_type: TokenType, explicit_max_ttl: int, period: int
 ) -> tuple[int, int, list[str]]:
     """Where both the request and the role set a period or explicit max TTL, the lesser wins;
     the role's ``token_max_ttl`` lowers the explicit max TTL further, without a warning."""
     warnings: list[str] = []
-    if role is None or token_type == "batch":
+    if role is None or token_type == TokenType.BATCH:
         return explicit_max_ttl, period, warnings
     explicit_max_ttl = _lesser(explicit_max_ttl, role.token_explicit_max_ttl, "Explicit max TTL", warnings)
     period = _lesser(period, role.token_period, "Period", warnings)
@@ -364,5 +364,5 @@ def initial_root_plan() -> TokenPlan:
         ttl=0,
         explicit_max_ttl=0,
         period=0,
-        token_type="service",
+        token_type=TokenType.SERVICE,
     )

@@ -25,14 +25,25 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tokenledger.domain import policies
 from tokenledger.domain.cidrs import parse_cidrs
 from tokenledger.domain.errors import InvalidRequest
 
-TOKEN_TYPES = ("service", "batch", "default-service", "default-batch")
-BATCH_TYPES = ("batch", "default-batch")
+
+class RoleTokenType(StrEnum):
+    """The type of token a role issues: always one (``TokenType``'s values), or one by default,
+    which a create request may override."""
+
+    SERVICE = "service"
+    BATCH = "batch"
+    DEFAULT_SERVICE = "default-service"
+    DEFAULT_BATCH = "default-batch"
+
+
+BATCH_TYPES = (RoleTokenType.BATCH, RoleTokenType.DEFAULT_BATCH)
 PATH_SUFFIX_PATTERN = r"\w[\w-.]+\w"
 
 # Go's \w is ASCII-only; the name pattern is the route's, the suffix one is searched, not anchored.
@@ -68,7 +79,7 @@ class RoleSettings:
     renewable: bool = True
     path_suffix: str = ""
     allowed_entity_aliases: tuple[str, ...] = ()
-    token_type: str = "default-service"
+    token_type: str = RoleTokenType.DEFAULT_SERVICE  # read back as recorded: issuance refuses any other
     token_period: int = 0
     token_explicit_max_ttl: int = 0
     token_bound_cidrs: tuple[str, ...] = ()
@@ -250,10 +261,10 @@ def _token_policies(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(policies.sanitize(names))
 
 
-def _token_type(value: object) -> str:
-    if value not in TOKEN_TYPES:
+def _token_type(value: object) -> RoleTokenType:
+    if not isinstance(value, str) or value not in tuple(RoleTokenType):
         raise InvalidRequest(f"invalid 'token_type' value {json.dumps(str(value), ensure_ascii=False)}")
-    return str(value)
+    return RoleTokenType(value)
 
 
 def _with_deprecated_fields(role: RoleSettings, given: Mapping[str, object]) -> RoleSettings:
@@ -277,7 +288,7 @@ def _with_deprecated_fields(role: RoleSettings, given: Mapping[str, object]) -> 
 
 
 def _check_batch_role(role: RoleSettings) -> None:
-    if role.token_type != "batch":
+    if role.token_type != RoleTokenType.BATCH:
         return
     reasons = (
         (not role.orphan, "generate non-orphan tokens"),

@@ -21,9 +21,10 @@ from tokenledger.domain.token_events import (
     TokenRevoked,
     TokenUsed,
 )
-from tokenledger.domain.token_view import TokenView
+from tokenledger.domain.token_view import TokenStatus, TokenType, TokenView
 
 INITIAL_ROOT_PATH = "auth/token/root"
+_ENDED_BY: dict[type, TokenStatus] = {TokenRevoked: TokenStatus.REVOKED, TokenExpired: TokenStatus.EXPIRED}
 
 
 class RevocableToken(Aggregate):
@@ -35,19 +36,19 @@ class RevocableToken(Aggregate):
     refuses an ended token), so the token is live exactly when its last event is neither.
     """
 
-    status: str
+    status: TokenStatus
 
     @classmethod
     def at(cls, token_id: UUID, version: int, last_event: type) -> RevocableToken:
         """The token whose stream ends with an event of class ``last_event`` at ``version``
         (its times are not read: revoking it needs none)."""
         token = aggregate_at(cls, token_id, version)
-        token.status = "ended" if issubclass(last_event, (TokenRevoked, TokenExpired)) else "live"
+        token.status = _ENDED_BY.get(last_event, TokenStatus.LIVE)
         return token
 
     @property
     def is_live(self) -> bool:
-        return self.status == "live"
+        return self.status == TokenStatus.LIVE
 
     def revoke(self, now: datetime, actor: Actor, reason: str) -> None:
         if self.is_live:
@@ -95,13 +96,13 @@ class Token(RevocableToken):
         self.expire_at = expire_at
         self.explicit_max_ttl = explicit_max_ttl
         self.period = period
-        self.token_type = token_type
+        self.token_type = TokenType(token_type)
         self.entity_alias = entity_alias
         self.namespace = namespace
         self.bound_cidrs = list(bound_cidrs or ())
         self.role_name = role_name
         self.last_renewal_time: datetime | None = None
-        self.status = "live"
+        self.status = TokenStatus.LIVE
 
     @classmethod
     def issue(
@@ -156,7 +157,7 @@ class Token(RevocableToken):
         current terms apply to its tokens at their next renewal."""
         if not self.is_live or self.uses_left == 0:
             raise InvalidRequest("token not found")
-        if self.token_type == "batch":
+        if self.token_type == TokenType.BATCH:
             raise InvalidRequest("batch tokens cannot be renewed")
         if self.path == INITIAL_ROOT_PATH and self.expire_at is None:
             raise InvalidRequest("invalid lease ID")
@@ -215,7 +216,7 @@ class Token(RevocableToken):
             expire_at=self.expire_at,
             explicit_max_ttl=self.explicit_max_ttl,
             period=self.period,
-            token_type=self.token_type,
+            token_type=TokenType(self.token_type),  # a snapshot restores it as a plain str
             entity_alias=self.entity_alias,
             last_renewal_time=self.last_renewal_time,
             namespace=self.namespace,

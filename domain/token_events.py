@@ -11,6 +11,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tokenledger.domain.token_view import TokenStatus
+
 
 class TokenCreated(Aggregate.Created):
     accessor: str
@@ -63,14 +65,14 @@ class TokenRevoked(Aggregate.Event):
     remote_addr: str
 
     def apply(self, token: TokenState) -> None:
-        token.status = "revoked"
+        token.status = TokenStatus.REVOKED
 
 
 class TokenExpired(Aggregate.Event):
     """The token outlived its TTL; recorded once, by whichever process noticed first."""
 
     def apply(self, token: TokenState) -> None:
-        token.status = "expired"
+        token.status = TokenStatus.EXPIRED
 
 
 class TokenOrphaned(Aggregate.Event):
@@ -89,5 +91,5 @@ class TokenState(Protocol):
     ttl: int
     expire_at: datetime | None
     last_renewal_time: datetime | None
-    status: str
+    status: TokenStatus
     parent_id: UUID | None

@@ -1,10 +1,33 @@
-"""A token as readers see it: what lookup answers, and what authentication decides on."""
+"""A token as readers see it: what lookup answers, and what authentication decides on; and the
+two words it is described by, its type and its status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
+
+
+class TokenType(StrEnum):
+    """A service token is recorded and looked up; a batch token carries itself, sealed."""
+
+    SERVICE = "service"
+    BATCH = "batch"
+
+
+class TokenStatus(StrEnum):
+    """Where a token stands. ``USED_UP``: live, but its last use is spent (it is revoked once the
+    request that spent it is served). Stored and answered as the values, so each is a ``str``."""
+
+    LIVE = "live"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    USED_UP = "used up"
+
+    @property
+    def ended(self) -> bool:
+        return self is not TokenStatus.LIVE
 
 
 @dataclass(frozen=True)
@@ -25,7 +48,7 @@ class TokenView:
     expire_at: datetime | None
     explicit_max_ttl: int
     period: int
-    token_type: str
+    token_type: TokenType
     entity_alias: str
     last_renewal_time: datetime | None
     namespace: str = ""

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
+from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.read_model_store import ReadModelStore
 
 # Tokens created by one accessor's token, then by those, and so on: followed by creator, so
@@ -96,6 +97,6 @@ def _record(row: Any) -> TokenRecord:
         creator_accessor=row["creator_accessor"], role_name=row["role_name"],
         display_name=row["display_name"], policies=tuple(json.loads(row["policies"])), path=row["path"],
         created_at=from_epoch_us(row["created_us"]),
-        expire_at=from_epoch_us_or_none(row["expire_at_us"]), status=row["status"],
+        expire_at=from_epoch_us_or_none(row["expire_at_us"]), status=TokenStatus(row["status"]),
         ended_at=from_epoch_us_or_none(row["ended_us"]), orphaned_at=from_epoch_us_or_none(row["orphaned_us"]),
     )

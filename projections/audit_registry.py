@@ -8,6 +8,7 @@ from typing import Any
 
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
+from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.writes import (
     Handler,
     Projection,
@@ -26,7 +27,7 @@ _RECORDED = insert(EVENT_TIMES, "aggregate_id", "version", "timestamp_us")
 _COPIED = ("accessor", "namespace", "role_name", "display_name", "path")  # a created event's fields
 _copied = attrgetter(*_COPIED)
 _CREATED = insert(REGISTRY, *_COPIED, "token_id", "parent_id", "creator_accessor", "policies",
-                  "created_us", "expire_at_us", ("status", "'live'"), ("ended_us", "NULL"),
+                  "created_us", "expire_at_us", ("status", f"'{TokenStatus.LIVE}'"), ("ended_us", "NULL"),
                   ("orphaned_us", "NULL"))
 _RENEWED = update(REGISTRY, ("expire_at_us",), ("token_id",))
 _ENDED = update(REGISTRY, ("status", "ended_us"), ("token_id",))
@@ -91,10 +92,10 @@ class TokenRegistryProjection(Projection):
         return [(_RENEWED, (epoch_us_or_none(event.expire_at), event.originator_id.hex))]
 
     def revoked(self, event: TokenRevoked) -> list[Write]:
-        return [(_ENDED, ("revoked", to_epoch_us(event.timestamp), event.originator_id.hex))]
+        return [(_ENDED, (TokenStatus.REVOKED, to_epoch_us(event.timestamp), event.originator_id.hex))]
 
     def expired(self, event: TokenExpired) -> list[Write]:
-        return [(_ENDED, ("expired", to_epoch_us(event.timestamp), event.originator_id.hex))]
+        return [(_ENDED, (TokenStatus.EXPIRED, to_epoch_us(event.timestamp), event.originator_id.hex))]
 
     def orphaned(self, event: TokenOrphaned) -> list[Write]:
         """``parent_id`` stays the parent the token had until then: the tree as of an earlier

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import to_epoch_us
+from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.audit_queries import _record as record_of_row
 from tokenledger.projections.read_model_store import ReadModelStore
@@ -104,10 +105,10 @@ def _parent_at(record: TokenRecord, until: int) -> UUID | None:
     return None if orphaned else record.parent_id
 
 
-def status_at(record: TokenRecord, instant: datetime | None) -> str:
+def status_at(record: TokenRecord, instant: datetime | None) -> TokenStatus:
     """The token's status as of the instant (now if None), from when the registry says it ended."""
     if instant is None:
         return record.status
     if record.ended_at is not None and record.ended_at <= instant:
         return record.status
-    return "live"
+    return TokenStatus.LIVE

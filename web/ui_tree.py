@@ -13,21 +13,20 @@ from tokenledger.application.formats import go_time, plain
 from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.audit_tree import Family, status_at
-
-ENDED = frozenset({"revoked", "expired", "used up"})
 
 
 @dataclass
 class Node:
     record: TokenRecord
-    status: str
+    status: TokenStatus
     focus: bool = False
     children: list[Node] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
-        return self.status in ENDED
+        return self.status.ended
 
     @property
     def ended_time(self) -> str | None:
@@ -47,7 +46,7 @@ class TimelineRow:
 
 
 def tree_of(family: Family, instant: datetime | None, *, focus_exists: bool = True,
-            focus_status: str | None = None) -> Node | None:
+            focus_status: TokenStatus | None = None) -> Node | None:
     """The topmost ancestor shown, down the chain to the token and on to its descendants.
     A token that did not exist yet at the instant is left out, with everything below it."""
     focus = Node(family.token, focus_status or status_at(family.token, instant), focus=True)
