@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from uuid import uuid4
 
-from tokenledger.adapters.eventsourcing import create_aggregate
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.clock import Clock
-from tokenledger.domain.tidy import IndexRepair, TidyCompleted, TidyReport, TidyRun
+from tokenledger.domain.tidy import IndexRepair, TidyReport, TidyRun
 
 
 class TidyService:
@@ -25,10 +23,6 @@ class TidyService:
         expired = 0
         while (batch := self._expire_due()) > 0:
             expired += batch
-        run = create_aggregate(
-            TidyRun, TidyCompleted, id=uuid4(), timestamp=self._clock.now(), expired_tokens=expired,
-            rows_removed=repair.rows_removed, rows_added=repair.rows_added,
-            tables_repaired=repair.tables, actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
-        )
+        run = TidyRun.completed(expired, repair, self._clock.now(), actor)
         self._ledger.save(run)
         return run.report

@@ -19,8 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 
-from tokenledger.adapters.eventsourcing import create_aggregate
-from tokenledger.domain.actor import Actor
+from tokenledger.domain.actor import Actor, AuditedAggregate, AuditedEvent
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.leases import Lease
@@ -78,7 +77,7 @@ def _view(claims: dict[str, Any], token_id: UUID) -> TokenView:
     )
 
 
-class BatchTokenIssued(Aggregate.Created):
+class BatchTokenIssued(AuditedEvent, Aggregate.Created):
     """What was issued, by whom, from where: never the value, which is not stored anywhere."""
 
     parent_id: UUID | None
@@ -91,11 +90,9 @@ class BatchTokenIssued(Aggregate.Created):
     namespace: str
     bound_cidrs: list[str]
     role_name: str
-    actor_accessor: str
-    remote_addr: str
 
 
-class BatchTokenRecord(Aggregate):
+class BatchTokenRecord(AuditedAggregate):
     """The audit record of one batch token's issuance; it has no further events."""
 
     def __init__(self, path: str, namespace: str, role_name: str) -> None:
@@ -106,10 +103,9 @@ class BatchTokenRecord(Aggregate):
     @classmethod
     def issue(cls, token_id: UUID, plan: TokenPlan, namespace: str, now: datetime,
               actor: Actor) -> BatchTokenRecord:
-        return create_aggregate(
-            cls, BatchTokenIssued, id=token_id, timestamp=now, parent_id=plan.parent_id,
+        return cls._create_by(
+            actor, BatchTokenIssued, id=token_id, timestamp=now, parent_id=plan.parent_id,
             policies=plan.policies, meta=plan.meta, display_name=plan.display_name, path=plan.path,
             ttl=plan.ttl, expire_at=Lease(plan.ttl).expires_at(now), namespace=namespace,
             bound_cidrs=list(plan.bound_cidrs), role_name=plan.role_name,
-            actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
         )

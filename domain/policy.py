@@ -11,45 +11,38 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from tokenledger.adapters.eventsourcing import create_aggregate
-from tokenledger.domain.actor import Actor
+from tokenledger.domain.actor import Actor, AuditedAggregate, AuditedEvent
 
 
 def policy_id(namespace: str, name: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/tokenledger/policy/{namespace}/{name}")
 
 
-class PolicyWritten(Aggregate.Created):
+class PolicyWritten(AuditedEvent, Aggregate.Created):
     namespace: str
     name: str
     text: str
-    actor_accessor: str
-    remote_addr: str
 
 
-class PolicyRewritten(Aggregate.Event):
+class PolicyRewritten(AuditedEvent):
     namespace: str
     name: str
     text: str
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, policy: Policy) -> None:
         policy.text = self.text
         policy.deleted = False
 
 
-class PolicyDeleted(Aggregate.Event):
+class PolicyDeleted(AuditedEvent):
     namespace: str
     name: str
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, policy: Policy) -> None:
         policy.deleted = True
 
 
-class Policy(Aggregate):
+class Policy(AuditedAggregate):
     def __init__(self, namespace: str, name: str, text: str) -> None:
         self.namespace = namespace
         self.name = name
@@ -58,21 +51,16 @@ class Policy(Aggregate):
 
     @classmethod
     def write_new(cls, namespace: str, name: str, text: str, now: datetime, actor: Actor) -> Policy:
-        return create_aggregate(
-            cls, PolicyWritten, id=policy_id(namespace, name), timestamp=now, namespace=namespace,
-            name=name, text=text, actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
+        return cls._create_by(
+            actor, PolicyWritten, id=policy_id(namespace, name), timestamp=now, namespace=namespace,
+            name=name, text=text,
         )
 
     def rewrite(self, text: str, now: datetime, actor: Actor) -> None:
         if self.deleted or text != self.text:
-            self.trigger_event(
-                PolicyRewritten, timestamp=now, namespace=self.namespace, name=self.name, text=text,
-                actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
-            )
+            self._trigger_by(actor, PolicyRewritten, timestamp=now, namespace=self.namespace, name=self.name,
+                             text=text)
 
     def delete(self, now: datetime, actor: Actor) -> None:
         if not self.deleted:
-            self.trigger_event(
-                PolicyDeleted, timestamp=now, namespace=self.namespace, name=self.name,
-                actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
-            )
+            self._trigger_by(actor, PolicyDeleted, timestamp=now, namespace=self.namespace, name=self.name)

@@ -15,17 +15,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from tokenledger.adapters.eventsourcing import create_aggregate
-from tokenledger.domain.actor import Actor
+from tokenledger.domain.actor import Actor, AuditedAggregate, AuditedEvent
 from tokenledger.domain.role_settings import RoleSettings
 
 
-class RoleWritten(Aggregate.Event):
+class RoleWritten(AuditedEvent):
     """Lists are stored as ``list[str]``: JSON gives back lists, whatever went in.
 
-    The fields after ``remote_addr`` came later and have defaults: an event stored before them
-    has no such keys, and the mapper (which does not call ``__init__``) leaves them to the class
-    attributes, the defaults. ``token_policies`` defaults to None, read as no policies."""
+    The fields with defaults came later: an event stored before them has no such keys, and the
+    mapper (which does not call ``__init__``) leaves them to the class attributes, the defaults.
+    ``token_policies`` defaults to None, read as no policies."""
 
     namespace: str
     name: str
@@ -46,8 +45,6 @@ class RoleWritten(Aggregate.Event):
     period: int
     explicit_max_ttl: int
     bound_cidrs: list[str]
-    actor_accessor: str
-    remote_addr: str
     token_ttl: int = 0
     token_max_ttl: int = 0
     token_policies: list[str] | None = None
@@ -60,11 +57,9 @@ class RoleCreated(RoleWritten, Aggregate.Created):
     """The first ``RoleWritten`` of a role: it also brings the aggregate into being."""
 
 
-class RoleDeleted(Aggregate.Event):
+class RoleDeleted(AuditedEvent):
     namespace: str
     name: str
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, role: RoleState) -> None:
         role.current = None
@@ -74,7 +69,7 @@ class RoleState(Protocol):
     current: RoleSettings | None
 
 
-class Role(Aggregate):
+class Role(AuditedAggregate):
     def __init__(self, namespace: str, name: str) -> None:
         self.namespace = namespace
         self.name = name
@@ -85,9 +80,7 @@ class Role(Aggregate):
         cls, id: UUID, settings: RoleSettings, now: datetime, actor: Actor, namespace: str = ""
     ) -> Role:
         """``namespace`` is "" for the root namespace."""
-        return create_aggregate(
-            cls, RoleCreated, id=id, timestamp=now, **_event_fields(namespace, settings, actor)
-        )
+        return cls._create_by(actor, RoleCreated, id=id, timestamp=now, **_event_fields(namespace, settings))
 
     @property
     def settings(self) -> RoleSettings | None:
@@ -98,29 +91,23 @@ class Role(Aggregate):
         """Replace the role's settings (re-creating it if it was deleted)."""
         if settings.name != self.name:
             raise ValueError(f"role {self.name!r} cannot be written as {settings.name!r}")
-        self.trigger_event(RoleWritten, timestamp=now, **_event_fields(self.namespace, settings, actor))
+        self._trigger_by(actor, RoleWritten, timestamp=now, **_event_fields(self.namespace, settings))
 
     def delete(self, now: datetime, actor: Actor) -> None:
         """Deleting a role that is already gone records nothing (Vault answers 204 all the same)."""
         if self.current is not None:
-            self.trigger_event(
-                RoleDeleted, timestamp=now, namespace=self.namespace, name=self.name,
-                actor_accessor=actor.accessor, remote_addr=actor.remote_addr,
-            )
+            self._trigger_by(actor, RoleDeleted, timestamp=now, namespace=self.namespace, name=self.name)
 
 
 _SETTINGS_FIELDS = tuple(field.name for field in fields(RoleSettings))
 
 
-def _event_fields(namespace: str, settings: RoleSettings, actor: Actor) -> dict[str, Any]:
+def _event_fields(namespace: str, settings: RoleSettings) -> dict[str, Any]:
     values = {
         key: list(value) if isinstance(value, tuple) else value
         for key, value in asdict(settings).items()
     }
-    return {
-        "namespace": namespace, **values,
-        "actor_accessor": actor.accessor, "remote_addr": actor.remote_addr,
-    }
+    return {"namespace": namespace, **values}
 
 
 def _settings_of(event: RoleWritten) -> RoleSettings:

@@ -9,8 +9,12 @@ that fell due; a ``TidyCompleted`` event keeps the figures for auditors.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import uuid4
 
 from eventsourcing.domain import Aggregate
+
+from tokenledger.domain.actor import Actor, AuditedAggregate, AuditedEvent
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,21 @@ class TidyReport:
     tables_repaired: list[str]
 
 
-class TidyCompleted(Aggregate.Created):
+class TidyCompleted(AuditedEvent, Aggregate.Created):
     expired_tokens: int
     rows_removed: int
     rows_added: int
     tables_repaired: list[str]
-    actor_accessor: str
-    remote_addr: str
 
 
-class TidyRun(Aggregate):
+class TidyRun(AuditedAggregate):
     def __init__(self, expired_tokens: int, rows_removed: int, rows_added: int,
                  tables_repaired: list[str]) -> None:
         self.report = TidyReport(expired_tokens, rows_removed, rows_added, list(tables_repaired))
+
+    @classmethod
+    def completed(cls, expired_tokens: int, repair: IndexRepair, now: datetime, actor: Actor) -> TidyRun:
+        return cls._create_by(
+            actor, TidyCompleted, id=uuid4(), timestamp=now, expired_tokens=expired_tokens,
+            rows_removed=repair.rows_removed, rows_added=repair.rows_added, tables_repaired=repair.tables,
+        )

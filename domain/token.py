@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from tokenledger.adapters.eventsourcing import aggregate_at, create_aggregate
+from tokenledger.adapters.eventsourcing import aggregate_at
 from tokenledger.domain import leases
-from tokenledger.domain.actor import Actor
+from tokenledger.domain.actor import Actor, AuditedAggregate
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.leases import Lease, TtlLimits
@@ -27,7 +25,7 @@ INITIAL_ROOT_PATH = "auth/token/root"
 _ENDED_BY: dict[type, TokenStatus] = {TokenRevoked: TokenStatus.REVOKED, TokenExpired: TokenStatus.EXPIRED}
 
 
-class RevocableToken(Aggregate):
+class RevocableToken(AuditedAggregate):
     """A token as a cascade of revocations needs it: its ID, its version and whether it is live,
     all known from the last event of its stream, so none of its state is replayed. ``Token``, the
     whole token, inherits ``is_live`` and ``revoke`` from it: both forms decide alike.
@@ -52,13 +50,7 @@ class RevocableToken(Aggregate):
 
     def revoke(self, now: datetime, actor: Actor, reason: str) -> None:
         if self.is_live:
-            self.trigger_event(
-                TokenRevoked,
-                timestamp=now,
-                reason=reason,
-                actor_accessor=actor.accessor,
-                remote_addr=actor.remote_addr,
-            )
+            self._trigger_by(actor, TokenRevoked, timestamp=now, reason=reason)
 
 
 class Token(RevocableToken):
@@ -109,8 +101,8 @@ class Token(RevocableToken):
         cls, token_id: UUID, accessor: str, plan: TokenPlan, now: datetime, actor: Actor,
         namespace: str = "",
     ) -> Token:
-        return create_aggregate(
-            cls,
+        return cls._create_by(
+            actor,
             TokenCreated,
             id=token_id,
             timestamp=now,
@@ -128,8 +120,6 @@ class Token(RevocableToken):
             period=plan.period,
             token_type=plan.token_type,
             entity_alias=plan.entity_alias,
-            actor_accessor=actor.accessor,
-            remote_addr=actor.remote_addr,
             namespace=namespace,
             bound_cidrs=list(plan.bound_cidrs),
             role_name=plan.role_name,
@@ -143,13 +133,7 @@ class Token(RevocableToken):
             return
         if self.uses_left <= 0:
             raise PermissionDenied()
-        self.trigger_event(
-            TokenUsed,
-            timestamp=now,
-            uses_left=self.uses_left - 1,
-            actor_accessor=actor.accessor,
-            remote_addr=actor.remote_addr,
-        )
+        self._trigger_by(actor, TokenUsed, timestamp=now, uses_left=self.uses_left - 1)
 
     def renew(self, increment: int, now: datetime, actor: Actor, limits: TtlLimits, *,
               period: int | None = None, explicit_max_ttl: int | None = None) -> Lease:
@@ -173,15 +157,8 @@ class Token(RevocableToken):
             period=self.period if period is None else period,
             explicit_max_ttl=self.explicit_max_ttl if explicit_max_ttl is None else explicit_max_ttl,
         )
-        self.trigger_event(
-            TokenRenewed,
-            timestamp=now,
-            increment=increment,
-            ttl=lease.ttl,
-            expire_at=lease.expires_at(now),
-            actor_accessor=actor.accessor,
-            remote_addr=actor.remote_addr,
-        )
+        self._trigger_by(actor, TokenRenewed, timestamp=now, increment=increment, ttl=lease.ttl,
+                         expire_at=lease.expires_at(now))
         return lease
 
     def expire(self, now: datetime) -> None:
@@ -190,13 +167,7 @@ class Token(RevocableToken):
 
     def orphan(self, now: datetime, actor: Actor) -> None:
         if self.is_live and self.parent_id is not None:
-            self.trigger_event(
-                TokenOrphaned,
-                timestamp=now,
-                former_parent_id=self.parent_id,
-                actor_accessor=actor.accessor,
-                remote_addr=actor.remote_addr,
-            )
+            self._trigger_by(actor, TokenOrphaned, timestamp=now, former_parent_id=self.parent_id)
 
     def view(self) -> TokenView:
         return TokenView(

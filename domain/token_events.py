@@ -1,4 +1,5 @@
-"""What can happen to a token. Each event records when, which accessor acted, and from where.
+"""What can happen to a token. Each event records when; each but an expiry (which the service itself
+notices) also records which accessor acted, and from where (``AuditedEvent``).
 
 Event class names and module are part of the stored topic: renaming one breaks old ledgers.
 """
@@ -11,10 +12,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tokenledger.domain.actor import AuditedEvent
 from tokenledger.domain.token_view import TokenStatus
 
 
-class TokenCreated(Aggregate.Created):
+class TokenCreated(AuditedEvent, Aggregate.Created):
     accessor: str
     parent_id: UUID | None
     policies: list[str]
@@ -29,29 +31,23 @@ class TokenCreated(Aggregate.Created):
     period: int
     token_type: str
     entity_alias: str
-    actor_accessor: str
-    remote_addr: str
     # Added after the first release: events recorded before them read as these defaults.
     namespace: str = ""
     bound_cidrs: list[str] | None = None
     role_name: str = ""
 
 
-class TokenUsed(Aggregate.Event):
+class TokenUsed(AuditedEvent):
     uses_left: int
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, token: TokenState) -> None:
         token.uses_left = self.uses_left
 
 
-class TokenRenewed(Aggregate.Event):
+class TokenRenewed(AuditedEvent):
     increment: int
     ttl: int
     expire_at: datetime | None
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, token: TokenState) -> None:
         token.ttl = self.ttl
@@ -59,10 +55,8 @@ class TokenRenewed(Aggregate.Event):
         token.last_renewal_time = self.timestamp
 
 
-class TokenRevoked(Aggregate.Event):
+class TokenRevoked(AuditedEvent):
     reason: str
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, token: TokenState) -> None:
         token.status = TokenStatus.REVOKED
@@ -75,10 +69,8 @@ class TokenExpired(Aggregate.Event):
         token.status = TokenStatus.EXPIRED
 
 
-class TokenOrphaned(Aggregate.Event):
+class TokenOrphaned(AuditedEvent):
     former_parent_id: UUID
-    actor_accessor: str
-    remote_addr: str
 
     def apply(self, token: TokenState) -> None:
         token.parent_id = None
