@@ -3,13 +3,13 @@ created what, against which role, when. Every list is paged with ``after`` and `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tokenledger.application.ledger import TokenLedger, project_events
-from tokenledger.application.ports import AuditQueries, TokenRecord
+from tokenledger.application.ports import AuditQueries, RegisteredToken
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.domain.policy import Policy, policy_id
@@ -36,13 +36,6 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class TokenAsOf:
-    view: TokenView
-    status: TokenStatus
-    instant: datetime
-
-
-@dataclass(frozen=True)
 class Page:
     """One page of a listing, the total it is part of, and where the next page starts."""
 
@@ -66,13 +59,15 @@ class AuditService:
         more = entries and entries[-1].version < total
         return Page(entries, total, str(entries[-1].version) if more else None)
 
-    def token_as_of(self, namespace: str, accessor: str, instant: datetime) -> TokenAsOf:
+    def token_as_of(self, namespace: str, accessor: str, instant: datetime) -> TokenView:
+        """The token as it was at the instant, its status then included: a live token whose last
+        use was spent (and which was about to be revoked) shows as used up."""
         record = self._record(namespace, accessor)
         token: Token | None = self._at(record.token_id, instant)
         if token is None:
             raise InvalidRequest(f"invalid accessor: no token held it at {instant.isoformat()}")
-        status = TokenStatus.USED_UP if token.is_live and token.uses_left == 0 else TokenStatus(token.status)
-        return TokenAsOf(token.view(), status, instant)
+        view = token.view()
+        return replace(view, status=TokenStatus.USED_UP) if token.is_live and token.uses_left == 0 else view
 
     def role_as_of(self, namespace: str, name: str, instant: datetime) -> RoleSettings | None:
         role: Role | None = self._at(role_id(namespace, name), instant)
@@ -107,7 +102,7 @@ class AuditService:
             raise InvalidRequest("as_of is in the future")
         return instant
 
-    def _record(self, namespace: str, accessor: str) -> TokenRecord:
+    def _record(self, namespace: str, accessor: str) -> RegisteredToken:
         if not accessor:
             raise InvalidRequest("missing accessor")
         record = self._index.token_record(namespace, accessor)
@@ -137,6 +132,6 @@ def _page(limit: int) -> int:
     return min(limit, MAX_PAGE)
 
 
-def _page_of(records: list[TokenRecord], limit: int, total: int) -> Page:
+def _page_of(records: list[RegisteredToken], limit: int, total: int) -> Page:
     full = len(records) == _page(limit)
     return Page(records, total, records[-1].accessor if full and records else None)

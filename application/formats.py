@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from tokenledger.application.audit import HistoryEntry, Page
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.ports import RegisteredToken
 
 
 def go_time(instant: datetime | None) -> str | None:
@@ -26,13 +26,13 @@ def history_entry(entry: HistoryEntry) -> dict[str, Any]:
 
 
 def token_page(page: Page) -> dict[str, Any]:
-    records: list[TokenRecord] = page.items
+    records: list[RegisteredToken] = page.items
     return {"keys": [record.accessor for record in records],
             "key_info": {record.accessor: token_summary(record) for record in records},
             "total": page.total, "next_after": page.next_after}
 
 
-def token_summary(record: TokenRecord) -> dict[str, Any]:
+def token_summary(record: RegisteredToken) -> dict[str, Any]:
     return {"display_name": record.display_name, "policies": list(record.policies),
             "role": record.role_name, "path": record.path, "creator_accessor": record.creator_accessor,
             "creation_time": go_time(record.created_at), "expire_time": go_time(record.expire_at),

@@ -9,7 +9,6 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump
 
-from tokenledger.application.audit import TokenAsOf
 from tokenledger.application.formats import go_time
 from tokenledger.domain.token import INITIAL_ROOT_PATH
 from tokenledger.domain.token_view import TokenView
@@ -72,7 +71,7 @@ class LookupDataSchema(Schema):
 LOOKUP_DATA = LookupDataSchema()  # built once: see tokenledger.web.schemas
 
 
-def token_as_of_data(past: TokenAsOf) -> dict[str, Any]:
-    """What lookup answers about the token as it was at ``past.instant``, with its status then."""
-    data: dict[str, Any] = LOOKUP_DATA.dump(TokenLookup(past.view, "", past.instant))
-    return {**data, "status": past.status, "as_of": go_time(past.instant)}
+def token_as_of_data(past: TokenView, instant: datetime) -> dict[str, Any]:
+    """What lookup answers about the token as it was at ``instant``, with its status then."""
+    data: dict[str, Any] = LOOKUP_DATA.dump(TokenLookup(past, "", instant))
+    return {**data, "status": past.status, "as_of": go_time(instant)}

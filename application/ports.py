@@ -57,7 +57,7 @@ class RoleQueries(Protocol):
 
 
 @dataclass(frozen=True)
-class TokenRecord:
+class RegisteredToken:
     """A token as the audit registry keeps it, ended or not."""
 
     token_id: UUID
@@ -77,7 +77,7 @@ class TokenRecord:
 
 
 class AuditQueries(Protocol):
-    def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
+    def token_record(self, namespace: str, accessor: str) -> RegisteredToken | None:
         """The token that held the accessor, live or ended."""
 
     def event_count(self, aggregate_id: UUID) -> int:
@@ -87,21 +87,21 @@ class AuditQueries(Protocol):
         """The aggregate's version as of the instant, or None if it did not exist yet."""
 
     def created_by(self, namespace: str, accessor: str, descendants: bool, after: str | None,
-                   limit: int) -> list[TokenRecord]:
+                   limit: int) -> list[RegisteredToken]:
         """Tokens created by the accessor's token (and their creations), in accessor order."""
 
     def count_created_by(self, namespace: str, accessor: str, descendants: bool) -> int:
         """How many tokens ``created_by`` lists in all."""
 
     def created_against_role(self, namespace: str, role: str, start: datetime | None,
-                             end: datetime | None, after: str | None, limit: int) -> list[TokenRecord]:
+                             end: datetime | None, after: str | None, limit: int) -> list[RegisteredToken]:
         """Tokens created against the role in [start, end), in accessor order."""
 
     def count_created_against_role(self, namespace: str, role: str, start: datetime | None,
                                    end: datetime | None) -> int:
         """How many tokens ``created_against_role`` lists in all."""
 
-    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
+    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[RegisteredToken]:
         """The namespace's live tokens, in accessor order."""
 
 

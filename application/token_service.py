@@ -47,6 +47,9 @@ class Access:
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A token just issued: its value, which is kept nowhere and so is known only here, its view,
+    and the warnings its issuance gave."""
+
     client_token: str
     view: TokenView
     warnings: list[str] = field(default_factory=list)

@@ -75,7 +75,7 @@ def _as_of(arguments: argparse.Namespace) -> int:
         past = runtime.audit.token_as_of(arguments.namespace, arguments.accessor, instant)
     from tokenledger.application.lookup_format import token_as_of_data  # marshmallow: for this command only
 
-    data = token_as_of_data(past)
+    data = token_as_of_data(past, instant)
     if arguments.format == "json":
         return _print_json(data)
     table = _table(f"token {arguments.accessor} as of {go_time(instant)}", "field")

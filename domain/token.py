@@ -193,4 +193,5 @@ class Token(RevocableToken):
             namespace=self.namespace,
             bound_cidrs=tuple(self.bound_cidrs),
             role_name=self.role_name,
+            status=TokenStatus(self.status),
         )

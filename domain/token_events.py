@@ -7,13 +7,16 @@ Event class names and module are part of the stored topic: renaming one breaks o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from tokenledger.domain.actor import AuditedEvent
 from tokenledger.domain.token_view import TokenStatus
+
+if TYPE_CHECKING:  # the aggregates, which these events change, are built from them
+    from tokenledger.domain.token import RevocableToken, Token
 
 
 class TokenCreated(AuditedEvent, Aggregate.Created):
@@ -40,7 +43,7 @@ class TokenCreated(AuditedEvent, Aggregate.Created):
 class TokenUsed(AuditedEvent):
     uses_left: int
 
-    def apply(self, token: TokenState) -> None:
+    def apply(self, token: Token) -> None:
         token.uses_left = self.uses_left
 
 
@@ -49,7 +52,7 @@ class TokenRenewed(AuditedEvent):
     ttl: int
     expire_at: datetime | None
 
-    def apply(self, token: TokenState) -> None:
+    def apply(self, token: Token) -> None:
         token.ttl = self.ttl
         token.expire_at = self.expire_at
         token.last_renewal_time = self.timestamp
@@ -58,30 +61,19 @@ class TokenRenewed(AuditedEvent):
 class TokenRevoked(AuditedEvent):
     reason: str
 
-    def apply(self, token: TokenState) -> None:
+    def apply(self, token: RevocableToken) -> None:
         token.status = TokenStatus.REVOKED
 
 
 class TokenExpired(Aggregate.Event):
     """The token outlived its TTL; recorded once, by whichever process noticed first."""
 
-    def apply(self, token: TokenState) -> None:
+    def apply(self, token: RevocableToken) -> None:
         token.status = TokenStatus.EXPIRED
 
 
 class TokenOrphaned(AuditedEvent):
     former_parent_id: UUID
 
-    def apply(self, token: TokenState) -> None:
+    def apply(self, token: Token) -> None:
         token.parent_id = None
-
-
-class TokenState(Protocol):
-    """The attributes the events above mutate (tokenledger.domain.token.Token has them)."""
-
-    uses_left: int | None
-    ttl: int
-    expire_at: datetime | None
-    last_renewal_time: datetime | None
-    status: TokenStatus
-    parent_id: UUID | None

@@ -32,6 +32,10 @@ class TokenStatus(StrEnum):
 
 @dataclass(frozen=True)
 class TokenView:
+    """One token, as lookup answers it, authentication decides on it, and the audit shows it as of
+    a past instant. ``status`` is live for every token lookup and authentication can find; only a
+    view of the past may be otherwise."""
+
     token_id: UUID
     accessor: str
     parent_id: UUID | None
@@ -54,6 +58,7 @@ class TokenView:
     namespace: str = ""
     bound_cidrs: tuple[str, ...] = ()
     role_name: str = ""
+    status: TokenStatus = TokenStatus.LIVE
 
     @property
     def is_root(self) -> bool:

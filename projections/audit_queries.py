@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
 from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.read_model_store import ReadModelStore
@@ -26,7 +26,7 @@ class SqlAuditQueries:
     def __init__(self, store: ReadModelStore) -> None:
         self._store = store
 
-    def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
+    def token_record(self, namespace: str, accessor: str) -> RegisteredToken | None:
         rows = self._store.query(
             "SELECT * FROM token_registry WHERE namespace = ? AND accessor = ? ORDER BY created_us DESC LIMIT 1",
             [namespace, accessor])
@@ -43,7 +43,7 @@ class SqlAuditQueries:
         return None if rows[0]["v"] is None else int(rows[0]["v"])
 
     def created_by(self, namespace: str, accessor: str, descendants: bool, after: str | None,
-                   limit: int) -> list[TokenRecord]:
+                   limit: int) -> list[RegisteredToken]:
         sql, params = self._created_by(namespace, accessor, descendants, "r.*")
         sql += " AND r.accessor > ? ORDER BY r.accessor LIMIT ?"
         return [_record(row) for row in self._store.query(sql, [*params, after or "", limit])]
@@ -53,7 +53,7 @@ class SqlAuditQueries:
         return int(self._store.query(sql, params)[0]["n"])
 
     def created_against_role(self, namespace: str, role: str, start: datetime | None,
-                             end: datetime | None, after: str | None, limit: int) -> list[TokenRecord]:
+                             end: datetime | None, after: str | None, limit: int) -> list[RegisteredToken]:
         sql, params = _in_role("*", namespace, role, start, end)
         rows = self._store.query(sql + " AND accessor > ? ORDER BY accessor LIMIT ?", [*params, after or "", limit])
         return [_record(row) for row in rows]
@@ -63,7 +63,7 @@ class SqlAuditQueries:
         sql, params = _in_role("COUNT(*) AS n", namespace, role, start, end)
         return int(self._store.query(sql, params)[0]["n"])
 
-    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
+    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[RegisteredToken]:
         rows = self._store.query(
             "SELECT r.* FROM accessor_index a JOIN token_registry r ON r.token_id = a.token_id "
             "WHERE a.namespace = ? AND a.accessor > ? ORDER BY a.accessor LIMIT ?",
@@ -90,8 +90,8 @@ def _in_role(columns: str, namespace: str, role: str, start: datetime | None,
     return sql, params
 
 
-def _record(row: Any) -> TokenRecord:
-    return TokenRecord(
+def _record(row: Any) -> RegisteredToken:
+    return RegisteredToken(
         token_id=UUID(row["token_id"]), accessor=row["accessor"], namespace=row["namespace"],
         parent_id=UUID(row["parent_id"]) if row["parent_id"] else None,
         creator_accessor=row["creator_accessor"], role_name=row["role_name"],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.audit_queries import SqlAuditQueries
@@ -52,10 +52,10 @@ class Family:
     ``descendants`` breadth first, each with its parent among the token and the ones before it;
     ``more_descendants`` when some were left out (beyond the limit or the depth)."""
 
-    token: TokenRecord
-    ancestors: list[TokenRecord]
+    token: RegisteredToken
+    ancestors: list[RegisteredToken]
     more_ancestors: bool
-    descendants: list[TokenRecord]
+    descendants: list[RegisteredToken]
     more_descendants: bool
 
 
@@ -68,11 +68,11 @@ class AuditTree:
         self._max_descendants = max_descendants
         self._max_depth = max_depth
 
-    def record(self, namespace: str, accessor: str) -> TokenRecord | None:
+    def record(self, namespace: str, accessor: str) -> RegisteredToken | None:
         """The token that held the accessor in the namespace, live or ended."""
         return self._queries.token_record(namespace, accessor)
 
-    def family(self, record: TokenRecord, instant: datetime | None = None) -> Family:
+    def family(self, record: RegisteredToken, instant: datetime | None = None) -> Family:
         """The token's parents and descendants; with ``instant``, as they were then: only the
         descendants created by then, and no parent above a token made an orphan by then (parents
         were all created before their children)."""
@@ -81,9 +81,9 @@ class AuditTree:
         descendants, more_descendants = self._descendants(record, until)
         return Family(record, ancestors, more_ancestors, descendants, more_descendants)
 
-    def _ancestors(self, record: TokenRecord, until: int) -> tuple[list[TokenRecord], bool]:
+    def _ancestors(self, record: RegisteredToken, until: int) -> tuple[list[RegisteredToken], bool]:
         rows = self._store.query(_ANCESTORS, [until, record.token_id.hex, until, self._max_ancestors + 1])
-        chain: list[TokenRecord] = []
+        chain: list[RegisteredToken] = []
         for row in rows:
             parent = record_of_row(row)
             if parent.namespace != record.namespace or len(chain) == self._max_ancestors:
@@ -92,7 +92,7 @@ class AuditTree:
         last = chain[-1] if chain else record
         return chain, _parent_at(last, until) is not None  # a parent the registry does not know
 
-    def _descendants(self, record: TokenRecord, until: int) -> tuple[list[TokenRecord], bool]:
+    def _descendants(self, record: RegisteredToken, until: int) -> tuple[list[RegisteredToken], bool]:
         rows = self._store.query(_DESCENDANTS, [record.token_id.hex, record.namespace, until, until,
                                                 self._max_depth + 1, self._max_descendants + 1])
         found = [record_of_row(row) for row in rows if int(row["depth"]) <= self._max_depth]
@@ -100,12 +100,12 @@ class AuditTree:
         return found[: self._max_descendants], more
 
 
-def _parent_at(record: TokenRecord, until: int) -> UUID | None:
+def _parent_at(record: RegisteredToken, until: int) -> UUID | None:
     orphaned = record.orphaned_at is not None and to_epoch_us(record.orphaned_at) <= until
     return None if orphaned else record.parent_id
 
 
-def status_at(record: TokenRecord, instant: datetime | None) -> TokenStatus:
+def status_at(record: RegisteredToken, instant: datetime | None) -> TokenStatus:
     """The token's status as of the instant (now if None), from when the registry says it ended."""
     if instant is None:
         return record.status

@@ -107,7 +107,7 @@ class TokenEndpoints:
             view = self._service.lookup_accessor(parameters["accessor"], caller.namespace)
             return self._lookup_response(view, "", warnings)
         past = self._audit.token_as_of(caller.namespace, parameters["accessor"], instant)
-        return vault_response(data=token_as_of_data(past), warnings=warnings)
+        return vault_response(data=token_as_of_data(past, instant), warnings=warnings)
 
     def _lookup_response(self, view: TokenView, presented_id: str, warnings: list[str]) -> Response:
         found = TokenLookup(view, presented_id, self._clock.now())

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from tokenledger.application.audit import HistoryEntry
 from tokenledger.application.formats import go_time, plain
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.domain.token_view import TokenStatus
@@ -19,7 +19,7 @@ from tokenledger.projections.audit_tree import Family, status_at
 
 @dataclass
 class Node:
-    record: TokenRecord
+    record: RegisteredToken
     status: TokenStatus
     focus: bool = False
     children: list[Node] = field(default_factory=list)

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from tokenledger.application.ports import TokenRecord
+from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_view import TokenView
 from tokenledger.projections import registry
@@ -264,7 +264,7 @@ class InMemoryAuditQueries:
     def __init__(self, read_models: InMemoryReadModels) -> None:
         self._read_models = read_models
 
-    def token_record(self, namespace: str, accessor: str) -> TokenRecord | None:
+    def token_record(self, namespace: str, accessor: str) -> RegisteredToken | None:
         rows = self._registry(lambda row: row["namespace"] == namespace and row["accessor"] == accessor)
         return record_of_row(max(rows, key=lambda row: row["created_us"])) if rows else None
 
@@ -277,21 +277,21 @@ class InMemoryAuditQueries:
         return max(versions, default=None)
 
     def created_by(self, namespace: str, accessor: str, descendants: bool, after: str | None,
-                   limit: int) -> list[TokenRecord]:
+                   limit: int) -> list[RegisteredToken]:
         return _page(self._created_by(namespace, accessor, descendants), after, limit)
 
     def count_created_by(self, namespace: str, accessor: str, descendants: bool) -> int:
         return len(self._created_by(namespace, accessor, descendants))
 
     def created_against_role(self, namespace: str, role: str, start: datetime | None,
-                             end: datetime | None, after: str | None, limit: int) -> list[TokenRecord]:
+                             end: datetime | None, after: str | None, limit: int) -> list[RegisteredToken]:
         return _page(self._in_role(namespace, role, start, end), after, limit)
 
     def count_created_against_role(self, namespace: str, role: str, start: datetime | None,
                                    end: datetime | None) -> int:
         return len(self._in_role(namespace, role, start, end))
 
-    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[TokenRecord]:
+    def live_tokens(self, namespace: str, after: str | None, limit: int) -> list[RegisteredToken]:
         live = {row["token_id"] for row in self._read_models.rows("accessor_index") if row["namespace"] == namespace}
         return _page(self._registry(lambda row: row["token_id"] in live), after, limit)
 
@@ -318,7 +318,7 @@ class InMemoryAuditQueries:
         return [row for row in self._read_models.rows("token_registry") if keep(row)]
 
 
-def _page(rows: list[Row], after: str | None, limit: int) -> list[TokenRecord]:
+def _page(rows: list[Row], after: str | None, limit: int) -> list[RegisteredToken]:
     """Rows with an accessor after ``after``, in accessor order, ``limit`` of them."""
     later = sorted((row for row in rows if row["accessor"] > (after or "")), key=lambda row: row["accessor"])
     return [record_of_row(row) for row in later[:limit]]
