@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tokenledger.application.ports import RegisteredToken
-from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
-from tokenledger.domain.token_view import TokenStatus
+from tokenledger.domain.clock import to_epoch_us
+from tokenledger.projections.audit_registry import REGISTRY_ROW
 from tokenledger.projections.read_model_store import ReadModelStore
 
 # Tokens created by one accessor's token, then by those, and so on: followed by creator, so
@@ -30,7 +29,7 @@ class SqlAuditQueries:
         rows = self._store.query(
             "SELECT * FROM token_registry WHERE namespace = ? AND accessor = ? ORDER BY created_us DESC LIMIT 1",
             [namespace, accessor])
-        return _record(rows[0]) if rows else None
+        return REGISTRY_ROW.read(rows[0]) if rows else None
 
     def event_count(self, aggregate_id: UUID) -> int:
         rows = self._store.query("SELECT COUNT(*) AS n FROM event_times WHERE aggregate_id = ?", [aggregate_id.hex])
@@ -46,7 +45,7 @@ class SqlAuditQueries:
                    limit: int) -> list[RegisteredToken]:
         sql, params = self._created_by(namespace, accessor, descendants, "r.*")
         sql += " AND r.accessor > ? ORDER BY r.accessor LIMIT ?"
-        return [_record(row) for row in self._store.query(sql, [*params, after or "", limit])]
+        return [REGISTRY_ROW.read(row) for row in self._store.query(sql, [*params, after or "", limit])]
 
     def count_created_by(self, namespace: str, accessor: str, descendants: bool) -> int:
         sql, params = self._created_by(namespace, accessor, descendants, "COUNT(*) AS n")
@@ -56,7 +55,7 @@ class SqlAuditQueries:
                              end: datetime | None, after: str | None, limit: int) -> list[RegisteredToken]:
         sql, params = _in_role("*", namespace, role, start, end)
         rows = self._store.query(sql + " AND accessor > ? ORDER BY accessor LIMIT ?", [*params, after or "", limit])
-        return [_record(row) for row in rows]
+        return [REGISTRY_ROW.read(row) for row in rows]
 
     def count_created_against_role(self, namespace: str, role: str, start: datetime | None,
                                    end: datetime | None) -> int:
@@ -68,7 +67,7 @@ class SqlAuditQueries:
             "SELECT r.* FROM accessor_index a JOIN token_registry r ON r.token_id = a.token_id "
             "WHERE a.namespace = ? AND a.accessor > ? ORDER BY a.accessor LIMIT ?",
             [namespace, after or "", limit])
-        return [_record(row) for row in rows]
+        return [REGISTRY_ROW.read(row) for row in rows]
 
     def _created_by(self, namespace: str, accessor: str, descendants: bool,
                     columns: str) -> tuple[str, list[Any]]:
@@ -89,14 +88,3 @@ def _in_role(columns: str, namespace: str, role: str, start: datetime | None,
         sql, params = sql + " AND created_us < ?", [*params, to_epoch_us(end)]
     return sql, params
 
-
-def _record(row: Any) -> RegisteredToken:
-    return RegisteredToken(
-        token_id=UUID(row["token_id"]), accessor=row["accessor"], namespace=row["namespace"],
-        parent_id=UUID(row["parent_id"]) if row["parent_id"] else None,
-        creator_accessor=row["creator_accessor"], role_name=row["role_name"],
-        display_name=row["display_name"], policies=tuple(json.loads(row["policies"])), path=row["path"],
-        created_at=from_epoch_us(row["created_us"]),
-        expire_at=from_epoch_us_or_none(row["expire_at_us"]), status=TokenStatus(row["status"]),
-        ended_at=from_epoch_us_or_none(row["ended_us"]), orphaned_at=from_epoch_us_or_none(row["orphaned_us"]),
-    )

@@ -3,35 +3,35 @@ registry of every token ever issued, revoked or not (history by accessor, creato
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
+from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_events import TokenCreated, TokenExpired, TokenOrphaned, TokenRenewed, TokenRevoked
 from tokenledger.domain.token_view import TokenStatus
-from tokenledger.projections.writes import (
-    Handler,
-    Projection,
-    Write,
-    epoch_us_or_none,
-    insert,
-    json_list,
-    update,
-)
+from tokenledger.projections.rows import RowShape, Sql
+from tokenledger.projections.writes import Handler, Projection, Write, insert
 
 EVENT_TIMES = "event_times"
 REGISTRY = "token_registry"
 
 _RECORDED = insert(EVENT_TIMES, "aggregate_id", "version", "timestamp_us")
 
-_COPIED = ("accessor", "namespace", "role_name", "display_name", "path")  # a created event's fields
-_copied = attrgetter(*_COPIED)
-_CREATED = insert(REGISTRY, *_COPIED, "token_id", "parent_id", "creator_accessor", "policies",
-                  "created_us", "expire_at_us", ("status", f"'{TokenStatus.LIVE}'"), ("ended_us", "NULL"),
-                  ("orphaned_us", "NULL"))
-_RENEWED = update(REGISTRY, ("expire_at_us",), ("token_id",))
-_ENDED = update(REGISTRY, ("status", "ended_us"), ("token_id",))
-_ORPHANED = update(REGISTRY, ("orphaned_us",), ("token_id",))
+# A row is a RegisteredToken, by column name (``tokenledger.projections.rows``); its instants keep
+# their older column names.
+REGISTRY_ROW = RowShape(RegisteredToken, REGISTRY, key="token_id", renamed={
+    "created_at": "created_us", "ended_at": "ended_us", "orphaned_at": "orphaned_us"})
+_created = REGISTRY_ROW.inserter(TokenCreated, {
+    "token_id": "originator_id",
+    "creator_accessor": "actor_accessor",
+    "created_at": "timestamp",
+    "status": Sql(f"'{TokenStatus.LIVE}'"),
+    "ended_at": Sql("NULL"),
+    "orphaned_at": Sql("NULL"),
+})
+_RENEWED = REGISTRY_ROW.update("expire_at")
+_ENDED = REGISTRY_ROW.update("status", "ended_at")
+_ORPHANED = REGISTRY_ROW.update("orphaned_at")
 
 
 class EventTimesProjection(Projection):
@@ -60,14 +60,7 @@ class TokenRegistryProjection(Projection):
     ended. Unlike the lookup and accessor indexes it keeps ended tokens: it answers history."""
 
     tables = (REGISTRY,)
-    create_statements = (
-        f"CREATE TABLE IF NOT EXISTS {REGISTRY} ("
-        "token_id TEXT PRIMARY KEY, accessor TEXT NOT NULL, namespace TEXT NOT NULL, "
-        "parent_id TEXT, creator_accessor TEXT NOT NULL, role_name TEXT NOT NULL, "
-        "display_name TEXT NOT NULL, policies TEXT NOT NULL, path TEXT NOT NULL, "
-        "created_us BIGINT NOT NULL, expire_at_us BIGINT, status TEXT NOT NULL, ended_us BIGINT, "
-        "orphaned_us BIGINT)",
-    )
+    create_statements = (REGISTRY_ROW.create_table(),)
     query_indexes = (
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_accessor ON {REGISTRY} (namespace, accessor)",
         f"CREATE INDEX IF NOT EXISTS {REGISTRY}_creator ON {REGISTRY} (namespace, creator_accessor, accessor)",
@@ -78,26 +71,18 @@ class TokenRegistryProjection(Projection):
                 TokenExpired: "expired", TokenOrphaned: "orphaned"}
 
     def created(self, event: TokenCreated) -> list[Write]:
-        parent_id = event.parent_id
-        return [(_CREATED, _copied(event) + (
-            event.originator_id.hex,
-            parent_id.hex if parent_id else None,
-            event.actor_accessor,
-            json_list(event.policies),
-            to_epoch_us(event.timestamp),
-            epoch_us_or_none(event.expire_at),
-        ))]
+        return [_created(event)]
 
     def renewed(self, event: TokenRenewed) -> list[Write]:
-        return [(_RENEWED, (epoch_us_or_none(event.expire_at), event.originator_id.hex))]
+        return [_RENEWED.write(event.originator_id, expire_at=event.expire_at)]
 
     def revoked(self, event: TokenRevoked) -> list[Write]:
-        return [(_ENDED, (TokenStatus.REVOKED, to_epoch_us(event.timestamp), event.originator_id.hex))]
+        return [_ENDED.write(event.originator_id, status=TokenStatus.REVOKED, ended_at=event.timestamp)]
 
     def expired(self, event: TokenExpired) -> list[Write]:
-        return [(_ENDED, (TokenStatus.EXPIRED, to_epoch_us(event.timestamp), event.originator_id.hex))]
+        return [_ENDED.write(event.originator_id, status=TokenStatus.EXPIRED, ended_at=event.timestamp)]
 
     def orphaned(self, event: TokenOrphaned) -> list[Write]:
         """``parent_id`` stays the parent the token had until then: the tree as of an earlier
         instant still shows it there."""
-        return [(_ORPHANED, (to_epoch_us(event.timestamp), event.originator_id.hex))]
+        return [_ORPHANED.write(event.originator_id, orphaned_at=event.timestamp)]

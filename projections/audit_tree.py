@@ -11,7 +11,7 @@ from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_view import TokenStatus
 from tokenledger.projections.audit_queries import SqlAuditQueries
-from tokenledger.projections.audit_queries import _record as record_of_row
+from tokenledger.projections.audit_registry import REGISTRY_ROW
 from tokenledger.projections.read_model_store import ReadModelStore
 
 _NO_INSTANT_US = 2**62  # later than any recorded time
@@ -85,7 +85,7 @@ class AuditTree:
         rows = self._store.query(_ANCESTORS, [until, record.token_id.hex, until, self._max_ancestors + 1])
         chain: list[RegisteredToken] = []
         for row in rows:
-            parent = record_of_row(row)
+            parent = REGISTRY_ROW.read(row)
             if parent.namespace != record.namespace or len(chain) == self._max_ancestors:
                 return chain, True
             chain.append(parent)
@@ -95,7 +95,7 @@ class AuditTree:
     def _descendants(self, record: RegisteredToken, until: int) -> tuple[list[RegisteredToken], bool]:
         rows = self._store.query(_DESCENDANTS, [record.token_id.hex, record.namespace, until, until,
                                                 self._max_depth + 1, self._max_descendants + 1])
-        found = [record_of_row(row) for row in rows if int(row["depth"]) <= self._max_depth]
+        found = [REGISTRY_ROW.read(row) for row in rows if int(row["depth"]) <= self._max_depth]
         more = len(rows) > len(found) or len(found) > self._max_descendants
         return found[: self._max_descendants], more
 

@@ -3,20 +3,19 @@ service layer runs (``tokenledger.application.ports.TokenQueries``). The same co
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
-from functools import lru_cache
 from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
 
-from tokenledger.domain.clock import from_epoch_us, from_epoch_us_or_none, to_epoch_us
+from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_view import TokenView
 from tokenledger.projections import registry, ui_logouts
 from tokenledger.projections.dialect import Dialect
+from tokenledger.projections.lookup import ROW as LOOKUP_ROW
 from tokenledger.projections.policy_cache import PolicyTextCache
 from tokenledger.projections.writes import Params, Statement
 
@@ -232,7 +231,7 @@ class ReadModelStore:
         if not rows:
             return None
         self._policy_cache.saw(rows[0]["namespace"], rows[0]["policy_change"])
-        return _view(rows[0])
+        return LOOKUP_ROW.read(rows[0])
 
     def token_id_for_accessor(self, accessor: str) -> UUID | None:
         rows = self.query("SELECT token_id FROM accessor_index WHERE accessor = ?", [accessor])
@@ -308,35 +307,3 @@ class ReadModelStore:
             cursor.execute(self.dialect.sql(sql), params)
             return list(cursor.fetchall())
 
-
-def _view(row: Any) -> TokenView:
-    return TokenView(
-        token_id=UUID(row["token_id"]),
-        accessor=row["accessor"],
-        parent_id=UUID(row["parent_id"]) if row["parent_id"] else None,
-        policies=_string_list(row["policies"]),
-        meta=json.loads(row["meta"]) if row["meta"] is not None else None,
-        display_name=row["display_name"],
-        path=row["path"],
-        num_uses=row["num_uses"],
-        uses_left=row["uses_left"],
-        renewable=bool(row["renewable"]),
-        issue_time=from_epoch_us(row["issue_time_us"]),
-        creation_ttl=row["creation_ttl"],
-        ttl=row["ttl"],
-        expire_at=from_epoch_us_or_none(row["expire_at_us"]),
-        explicit_max_ttl=row["explicit_max_ttl"],
-        period=row["period"],
-        token_type=row["token_type"],
-        entity_alias=row["entity_alias"],
-        last_renewal_time=from_epoch_us_or_none(row["last_renewal_us"]),
-        namespace=row["namespace"],
-        bound_cidrs=_string_list(row["bound_cidrs"]),
-        role_name=row["role_name"],
-    )
-
-
-@lru_cache(maxsize=1024)
-def _string_list(text: str) -> tuple[str, ...]:
-    """A JSON list of strings; the same few lists of policies recur in almost every row."""
-    return tuple(json.loads(text))

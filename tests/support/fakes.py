@@ -24,8 +24,8 @@ from tokenledger.application.ports import RegisteredToken
 from tokenledger.domain.clock import to_epoch_us
 from tokenledger.domain.token_view import TokenView
 from tokenledger.projections import registry
-from tokenledger.projections.audit_queries import _record as record_of_row
-from tokenledger.projections.read_model_store import _view as view_of_row
+from tokenledger.projections.audit_registry import REGISTRY_ROW
+from tokenledger.projections.lookup import ROW as LOOKUP_ROW
 from tokenledger.projections.writes import Statement
 
 Row = dict[str, Any]
@@ -213,7 +213,7 @@ class InMemoryReadModels:
 
     def find(self, token_id: UUID) -> TokenView | None:
         rows = self.where("token_lookup", ("token_id",), (token_id.hex,))
-        return view_of_row(rows[0]) if rows else None
+        return LOOKUP_ROW.read(rows[0]) if rows else None
 
     def token_id_for_accessor(self, accessor: str) -> UUID | None:
         rows = self.where("accessor_index", ("accessor",), (accessor,))
@@ -266,7 +266,7 @@ class InMemoryAuditQueries:
 
     def token_record(self, namespace: str, accessor: str) -> RegisteredToken | None:
         rows = self._registry(lambda row: row["namespace"] == namespace and row["accessor"] == accessor)
-        return record_of_row(max(rows, key=lambda row: row["created_us"])) if rows else None
+        return REGISTRY_ROW.read(max(rows, key=lambda row: row["created_us"])) if rows else None
 
     def event_count(self, aggregate_id: UUID) -> int:
         return len(self._read_models.where("event_times", ("aggregate_id",), (aggregate_id.hex,)))
@@ -321,4 +321,4 @@ class InMemoryAuditQueries:
 def _page(rows: list[Row], after: str | None, limit: int) -> list[RegisteredToken]:
     """Rows with an accessor after ``after``, in accessor order, ``limit`` of them."""
     later = sorted((row for row in rows if row["accessor"] > (after or "")), key=lambda row: row["accessor"])
-    return [record_of_row(row) for row in later[:limit]]
+    return [REGISTRY_ROW.read(row) for row in later[:limit]]
