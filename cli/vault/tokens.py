@@ -34,6 +34,7 @@ from tokenledger.cli.vault.output import (
 )
 from tokenledger.cli.vault.policies import add_policies
 from tokenledger.cli.vault.roles import add_roles
+from tokenledger.domain.token_view import TokenType
 
 
 def add_commands(commands: Actions) -> None:
@@ -79,7 +80,7 @@ def _add_create(actions: Actions) -> None:
                         help="metadata recorded with it; repeat for more")
     parser.add_argument(*names("role"), dest="role", default="", metavar="ROLE",
                         help="create it against this role (auth/token/create/ROLE)")
-    parser.add_argument(*names("type"), dest="type", type=str.lower, choices=("service", "batch"),
+    parser.add_argument(*names("type"), dest="type", type=str.lower, choices=tuple(TokenType),
                         default="", help="service (default) or batch")
     parser.add_argument(*names("id"), dest="id", default="", metavar="ID",
                         help="the token's value instead of a generated one (needs sudo)")
