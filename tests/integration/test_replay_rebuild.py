@@ -4,7 +4,6 @@ again, and a rebuild that dies half way, finished by the next start."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,21 +18,12 @@ from tokenledger.domain.issuance import TokenPlan
 from tokenledger.domain.token import Token
 from tokenledger.projections import registry
 from tokenledger.projections.dialect import SQLITE
-from tokenledger.projections.read_model_store import ReadModelStore, apply_events, prepare_read_models
+from tokenledger.projections.read_model_store import ReadModelStore, apply_events
 from tokenledger.projections.replay import catch_up, rebuild, verify
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
-
-
-@pytest.fixture
-def cursor() -> Iterator[sqlite3.Cursor]:
-    connection = sqlite3.connect(":memory:", isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    prepare_read_models(connection.cursor(), SQLITE)
-    yield connection.cursor()
-    connection.close()
 
 
 def row(cursor: sqlite3.Cursor, table: str, token_id: UUID) -> dict[str, Any]:

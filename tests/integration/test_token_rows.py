@@ -4,12 +4,9 @@ its aggregate gives, after every kind of event the row follows; the registry row
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
-
-import pytest
 
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.issuance import TokenPlan
@@ -19,7 +16,7 @@ from tokenledger.domain.token_view import TokenStatus, TokenType
 from tokenledger.projections.audit_registry import REGISTRY_ROW
 from tokenledger.projections.dialect import SQLITE
 from tokenledger.projections.lookup import ROW
-from tokenledger.projections.read_model_store import apply_events, prepare_read_models
+from tokenledger.projections.read_model_store import apply_events
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 ALICE = Actor("creator-9", "192.0.2.1")
@@ -27,15 +24,6 @@ PLAN = TokenPlan(parent_id=uuid4(), policies=["web", "db"], meta={"team": "a", "
                  display_name="token-ci", path="auth/token/create/ci", num_uses=3, renewable=True,
                  ttl=600, explicit_max_ttl=7200, period=0, token_type=TokenType.SERVICE,
                  bound_cidrs=("10.0.0.0/8",), role_name="ci", entity_alias="alias")
-
-
-@pytest.fixture
-def cursor() -> Iterator[sqlite3.Cursor]:
-    connection = sqlite3.connect(":memory:", isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    prepare_read_models(connection.cursor(), SQLITE)
-    yield connection.cursor()
-    connection.close()
 
 
 def project(cursor: sqlite3.Cursor, token: Token) -> None:
