@@ -290,12 +290,13 @@ def _operation(route: Route, rule: str, method: str, *, listing: bool) -> dict[s
         if doc.example is not None:
             content["example"] = dict(doc.example)
         operation["requestBody"] = {"required": False, "description": taken, "content": {media: content}}
-    operation["responses"] = _responses(doc, listing)
+    # a gated path is also answered 405 where another method is served there (see web.unrouted)
+    operation["responses"] = _responses(doc, answers_405=route.gated or listing)
     operation["security"] = [{name: []} for name in doc.security] + ([{}] if doc.anonymous_too else [])
     return operation
 
 
-def _responses(doc: Doc, listing: bool) -> dict[str, Any]:
+def _responses(doc: Doc, *, answers_405: bool) -> dict[str, Any]:
     index_header = {INDEX_HEADER: {"$ref": f"#/components/headers/{INDEX_HEADER}"}}
     responses: dict[str, Any] = {}
     by_status: dict[int, list[Answer]] = {}
@@ -326,8 +327,7 @@ def _responses(doc: Doc, listing: bool) -> dict[str, Any]:
         elif kind == DOCUMENT:
             response["content"] = {JSON: {"schema": {"type": "object", "required": ["openapi", "paths"]}}}
         responses[str(status)] = response
-    # a gated path can also be answered 405 where another method is served (see web.unrouted)
-    for status in sorted({*doc.errors, 405} if listing or 403 in doc.errors else set(doc.errors)):
+    for status in sorted({*doc.errors, 405} if answers_405 else set(doc.errors)):
         responses.setdefault(str(status), {"$ref": f"#/components/responses/Error{status}"})
     return responses
 
