@@ -69,6 +69,11 @@ MOVED_CLASSES: dict[str, type] = {
 }
 
 
+def topic_prefixes(package: ModuleType) -> tuple[str, ...]:
+    """How the topics of ``package``'s modules begin: with its name, or with an old name of it."""
+    return (f"{package.__name__}.", *(f"{old}." for old, renamed in LEGACY_PACKAGES.items() if renamed is package))
+
+
 def register_legacy_topics() -> None:
     for old_name, package in LEGACY_PACKAGES.items():
         register_topic(old_name, package)

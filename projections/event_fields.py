@@ -16,10 +16,10 @@ from uuid import UUID
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-import tokenledger.adapters.eventsourcing  # noqa: F401 - registers the old topics
+import tokenledger.domain
+from tokenledger.adapters.eventsourcing import topic_prefixes
 
-# event and aggregate classes are only ever looked up in the model, under its name or its old one
-EVENT_MODULE_PREFIXES = ("tokenledger.domain.", "domain.")
+EVENT_MODULE_PREFIXES = topic_prefixes(tokenledger.domain)  # event and aggregate classes live in the model
 OWN_FIELDS = frozenset({"originator_id", "originator_version", "timestamp"})
 
 
