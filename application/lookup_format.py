@@ -4,7 +4,7 @@ and the auditors' "as of" answers, over HTTP and on the command line alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, fields, post_dump
@@ -19,6 +19,17 @@ def displayed_num_uses(view: TokenView) -> int:
     if view.uses_left is None:
         return 0
     return view.uses_left if view.uses_left > 0 else -1
+
+
+def lookup_ttl(view: TokenView, now: datetime) -> int:
+    """Seconds left as Vault's lookup counts them: to the expiry from ``now`` rounded to the
+    nearest second, the remainder dropped (so a token just issued for 1h shows 3600, not 3599)."""
+    if view.expire_at is None:
+        return 0
+    whole = now.replace(microsecond=0)
+    if now.microsecond >= 500_000:
+        whole += timedelta(seconds=1)
+    return max(0, int((view.expire_at - whole).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class LookupDataSchema(Schema):
     creation_ttl = fields.Function(lambda r: r.view.creation_ttl)
     display_name = fields.Function(lambda r: r.view.display_name)
     entity_id = fields.Constant("")
+    bound_cidrs = fields.Function(lambda r: list(r.view.bound_cidrs))
     expire_time = fields.Function(lambda r: go_time(r.view.expire_at))
     explicit_max_ttl = fields.Function(lambda r: r.view.explicit_max_ttl)
     id = fields.Function(lambda r: r.presented_id)
@@ -51,12 +63,14 @@ class LookupDataSchema(Schema):
     period = fields.Function(lambda r: r.view.period)
     policies = fields.Function(lambda r: list(r.view.policies))
     renewable = fields.Function(lambda r: r.view.renewable)
-    ttl = fields.Function(lambda r: r.view.seconds_left(r.now))
+    role = fields.Function(lambda r: r.view.role_name)
+    ttl = fields.Function(lambda r: lookup_ttl(r.view, r.now))
     type = fields.Function(lambda r: r.view.token_type)
 
     @post_dump(pass_original=True)
     def drop_absent_keys(self, data: dict[str, Any], original: TokenLookup, **_: Any) -> dict[str, Any]:
-        """Vault omits what a token does not have: no lease for the initial root, no renewal yet."""
+        """Vault omits what a token does not have: no lease for the initial root, no renewal yet,
+        no role, no bound CIDRs, no period of its own (a role's period is not the token's)."""
         if original.view.path == INITIAL_ROOT_PATH:
             data.pop("issue_time")
             data.pop("renewable")
@@ -65,6 +79,10 @@ class LookupDataSchema(Schema):
             data.pop("last_renewal_time")
         if not original.view.period:
             data.pop("period")
+        if not original.view.role_name:
+            data.pop("role")
+        if not original.view.bound_cidrs:
+            data.pop("bound_cidrs")
         return data
 
 

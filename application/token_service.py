@@ -22,7 +22,14 @@ from tokenledger.domain.cidrs import address_allowed
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
-from tokenledger.domain.issuance import TokenPlan, check_custom_id, initial_root_plan, plan_child_token, renewal_terms
+from tokenledger.domain.issuance import (
+    TokenPlan,
+    check_custom_id,
+    dev_root_plan,
+    initial_root_plan,
+    plan_child_token,
+    renewal_terms,
+)
 from tokenledger.domain.leases import Lease, TtlLimits
 from tokenledger.domain.namespaces import policy_path, token_value_in
 from tokenledger.domain.setup import LEDGER_SETUP_ID, LedgerInitialised, LedgerSetup
@@ -87,13 +94,16 @@ class TokenService:
 
     # -- setting up a store --------------------------------------------------------------
 
-    def initialise(self, root_token: str = "") -> str | None:
-        """Issue the first root token, once per store; None if the store was initialised before."""
+    def initialise(self, root_token: str = "", *, dev: bool = False) -> str | None:
+        """Issue the first root token, once per store; None if the store was initialised before.
+        ``dev``: the root token a dev server was given the value of, shaped as Vault's dev server
+        shapes it (created at ``auth/token/create``), where otherwise it is the initial root."""
         if self._ledger.is_initialised():
             return None
         raw = root_token or new_service_token()
         now = self._clock.now()
-        token = Token.issue(self._hasher.token_id(raw), new_accessor(), initial_root_plan(), now, SYSTEM)
+        plan = dev_root_plan() if dev else initial_root_plan()
+        token = Token.issue(self._hasher.token_id(raw), new_accessor(), plan, now, SYSTEM)
         setup = create_aggregate(
             LedgerSetup, LedgerInitialised, id=LEDGER_SETUP_ID, timestamp=now, root_accessor=token.accessor
         )

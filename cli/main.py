@@ -77,7 +77,7 @@ def _serve(arguments: argparse.Namespace) -> int:
             raise SettingsError("--dev-root-token-id and --dev-listen-address need --dev")
         settings = settings.with_overrides(store=arguments.store)
         listen = arguments.listen_address or DEFAULT_LISTEN
-    root_token = initialise_store(settings, arguments.dev_root_token_id)
+    root_token = initialise_store(settings, arguments.dev_root_token_id, dev=arguments.dev)
     _announce(settings, listen, root_token, dev=arguments.dev)
     LedgerServer(settings, listen, arguments.workers, arguments.threads).run()
     return 0

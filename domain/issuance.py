@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -24,7 +24,9 @@ class TokenPlan:
 
     ``period`` and ``explicit_max_ttl`` are the ones in force at creation: the request's, or the
     role's where it sets them, the role's ``token_max_ttl`` capping the explicit max TTL too (see
-    ``renewal_terms`` for renewals).
+    ``renewal_terms`` for renewals). ``requested_period`` and ``requested_explicit_max_ttl``, set
+    for a token created against a role, are the request's own: what the token records and lookup
+    shows, as Vault does (a role token renews with its role's current terms, never with these).
     """
 
     parent_id: UUID | None
@@ -42,6 +44,18 @@ class TokenPlan:
     bound_cidrs: tuple[str, ...] = ()
     role_name: str = ""
     entity_alias: str = ""
+    requested_period: int | None = None
+    requested_explicit_max_ttl: int | None = None
+
+    @property
+    def recorded_period(self) -> int:
+        """The period the token records: its own, as lookup shows it."""
+        return self.period if self.requested_period is None else self.requested_period
+
+    @property
+    def recorded_explicit_max_ttl(self) -> int:
+        """The explicit max TTL the token records: its own, as lookup shows it."""
+        return self.explicit_max_ttl if self.requested_explicit_max_ttl is None else self.requested_explicit_max_ttl
 
 
 def plan_child_token(
@@ -70,10 +84,12 @@ def plan_child_token(
         raise InvalidRequest("batch tokens cannot be root tokens")
     parent_id = _parent(command, parent, sudo=sudo, role=role)
     bound_cidrs = _bound_cidrs(command, parent, role, orphan=parent_id is None)
-    ttl, explicit_max_ttl, period = _durations(command, sudo=sudo)
+    ttl, requested_explicit_max_ttl, requested_period = _durations(command, sudo=sudo)
     if ttl == 0 and role is not None:
         ttl = role.token_ttl
-    explicit_max_ttl, period, warnings = _role_terms(role, token_type, explicit_max_ttl, period)
+    explicit_max_ttl, period, warnings = _role_terms(
+        role, token_type, requested_explicit_max_ttl, requested_period
+    )
     # A batch token carries no explicit max TTL, but the role's max TTL still caps its TTL.
     lifetime_cap = role.token_max_ttl if role is not None and token_type == TokenType.BATCH else explicit_max_ttl
     lease = _lease(token_policies, ttl, lifetime_cap, period, limits, now)
@@ -99,6 +115,8 @@ def plan_child_token(
         bound_cidrs=bound_cidrs,
         role_name=role.name if role is not None else "",
         entity_alias=command.entity_alias if role is not None else "",
+        requested_period=requested_period if role is not None else None,
+        requested_explicit_max_ttl=requested_explicit_max_ttl if role is not None else None,
     )
 
 
@@ -366,3 +384,11 @@ def initial_root_plan() -> TokenPlan:
         period=0,
         token_type=TokenType.SERVICE,
     )
+
+
+def dev_root_plan() -> TokenPlan:
+    """The root token a dev server is given a value for (``-dev-root-token-id``): Vault makes it
+    through ``auth/token/create`` as an orphan with the root policy, so it looks like a token
+    created there (display name ``token``, that path, a lease that never expires), not like the
+    initial root."""
+    return replace(initial_root_plan(), display_name="token", path="auth/token/create")

@@ -32,14 +32,15 @@ FUNCTION_FIELD_TYPES: Mapping[str, JsonSchema] = {
     "expire_time": {"type": "string", "nullable": True}, "explicit_max_ttl": _INTEGER, "id": _STRING,
     "issue_time": _STRING, "last_renewal": _STRING, "last_renewal_time": _INTEGER, "meta": _STRING_MAP,
     "num_uses": _INTEGER, "orphan": _BOOLEAN, "path": _STRING, "period": _INTEGER, "policies": _NAMES,
-    "renewable": _BOOLEAN, "ttl": _INTEGER, "type": _STRING,
+    "renewable": _BOOLEAN, "ttl": _INTEGER, "type": _STRING, "role": _STRING, "bound_cidrs": _NAMES,
     # schemas.AuthSchema
     "client_token": _STRING, "token_policies": _NAMES, "metadata": _STRING_MAP,
     "lease_duration": _INTEGER, "token_type": _STRING,
 }
 
 # Keys a response schema leaves out of some answers (every other field is always there).
-_LOOKUP_ABSENT = frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time", "period"})
+_LOOKUP_ABSENT = frozenset({"issue_time", "renewable", "last_renewal", "last_renewal_time", "period", "role",
+                            "bound_cidrs"})
 SOMETIMES_ABSENT: Mapping[type[Schema], frozenset[str]] = {
     LookupDataSchema: _LOOKUP_ABSENT,
     LookupAccessorDataSchema: _LOOKUP_ABSENT | {"status", "as_of"},

@@ -40,11 +40,12 @@ def _create_app_riding_out_outages(settings: Settings, patience_seconds: float =
             pause = min(pause * 2, 2.0)
 
 
-def initialise_store(settings: Settings, root_token: str = "") -> str | None:
-    """The new root token if this call initialised the store, else None."""
+def initialise_store(settings: Settings, root_token: str = "", *, dev: bool = False) -> str | None:
+    """The new root token if this call initialised the store, else None. ``dev`` with a
+    ``root_token``: a dev server's ``--dev-root-token-id``, shaped as Vault's dev server makes it."""
     runtime = bootstrap(settings)
     try:
-        return runtime.service.initialise(root_token)
+        return runtime.service.initialise(root_token, dev=dev and bool(root_token))
     finally:
         runtime.close()
 

@@ -39,7 +39,7 @@ VIEW = TokenView(
 # Fields of the view that neither of Vault's answers shows: the token's ID (the hash of its
 # value), the TTL last granted (lookup answers the seconds left), and this service's own (the
 # status is added by the audit's as-of).
-NOT_IN_VAULTS_ANSWERS = {"token_id", "ttl", "namespace", "bound_cidrs", "role_name", "entity_alias", "status"}
+NOT_IN_VAULTS_ANSWERS = {"token_id", "ttl", "namespace", "entity_alias", "status"}
 # Keys of Vault's answers that come from elsewhere than the view.
 NOT_FROM_THE_VIEW = {"id", "entity_id", "client_token", "lease_duration", "mfa_requirement"}
 # A created event's field -> the view's, where their types differ (JSON gives lists back; the
