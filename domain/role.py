@@ -35,7 +35,7 @@ class RoleWritten(AuditedEvent):
     orphan: bool
     renewable: bool
     path_suffix: str
-    allowed_entity_aliases: list[str]
+    allowed_entity_aliases: list[str] | None  # None: never written (stored as [] before)
     token_type: str
     token_period: int
     token_explicit_max_ttl: int

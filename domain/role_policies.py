@@ -34,8 +34,8 @@ def matches_any(patterns: Iterable[str], subject: str) -> bool:
 
 def entity_alias_allowed(alias: str, role: RoleSettings) -> bool:
     """Compared lower-cased: the role's list was lower-cased when written."""
-    wanted = alias.lower()
-    return wanted in role.allowed_entity_aliases or matches_any(role.allowed_entity_aliases, wanted)
+    wanted, allowed = alias.lower(), role.allowed_entity_aliases or ()
+    return wanted in allowed or matches_any(allowed, wanted)
 
 
 def restricts_policies(role: RoleSettings) -> bool:

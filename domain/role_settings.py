@@ -78,7 +78,7 @@ class RoleSettings:
     orphan: bool = False
     renewable: bool = True
     path_suffix: str = ""
-    allowed_entity_aliases: tuple[str, ...] = ()
+    allowed_entity_aliases: tuple[str, ...] | None = None  # None: never written (Vault reads back null)
     token_type: str = RoleTokenType.DEFAULT_SERVICE  # read back as recorded: issuance refuses any other
     token_period: int = 0
     token_explicit_max_ttl: int = 0
@@ -155,9 +155,13 @@ def role_write_warnings(
 
 
 def role_read_fields(settings: RoleSettings) -> dict[str, object]:
-    """The ``data`` of ``GET auth/token/roles/:name``, keys in the order Go's JSON writes them."""
+    """The ``data`` of ``GET auth/token/roles/:name``, keys in the order Go's JSON writes them.
+    ``allowed_entity_aliases`` is null until written, as in Vault; our ``token_ttl``,
+    ``token_max_ttl`` and ``token_policies``, which Vault's roles do not have, are shown only
+    when set, so a client that never uses them sees Vault's keys alone."""
+    aliases = settings.allowed_entity_aliases
     data: dict[str, object] = {
-        "allowed_entity_aliases": list(settings.allowed_entity_aliases),
+        "allowed_entity_aliases": None if aliases is None else list(aliases),
         "allowed_policies": list(settings.allowed_policies),
         "allowed_policies_glob": list(settings.allowed_policies_glob),
         "disallowed_policies": list(settings.disallowed_policies),
@@ -169,13 +173,16 @@ def role_read_fields(settings: RoleSettings) -> dict[str, object]:
         "period": settings.period,
         "renewable": settings.renewable,
         "token_explicit_max_ttl": settings.token_explicit_max_ttl,
-        "token_max_ttl": settings.token_max_ttl,
         "token_no_default_policy": settings.token_no_default_policy,
         "token_period": settings.token_period,
-        "token_policies": list(settings.token_policies),
-        "token_ttl": settings.token_ttl,
         "token_type": settings.token_type,
     }
+    if settings.token_ttl:
+        data["token_ttl"] = settings.token_ttl
+    if settings.token_max_ttl:
+        data["token_max_ttl"] = settings.token_max_ttl
+    if settings.token_policies:
+        data["token_policies"] = list(settings.token_policies)
     if settings.token_bound_cidrs:
         data["token_bound_cidrs"] = list(settings.token_bound_cidrs)
     if settings.bound_cidrs:

@@ -23,7 +23,11 @@ def vault_response(
     data: dict[str, Any] | None = None,
     auth: dict[str, Any] | None = None,
     warnings: list[str] | None = None,
+    data_at_top: bool = False,
 ) -> Response:
+    """``data_at_top``: the ``data`` keys are also written at the top level, before the envelope's,
+    as Vault does on a few ``sys/`` paths (``sys/policy``, ``sys/policy/<name>``,
+    ``sys/capabilities*``) for clients older than the envelope."""
     body = {
         "request_id": g.get("request_id") or str(uuid.uuid4()),
         "lease_id": "",
@@ -35,6 +39,8 @@ def vault_response(
         "auth": auth,
         "mount_type": "token",
     }
+    if data_at_top and data:
+        body = {**data, **body}
     return json_response(body, 200)
 
 

@@ -33,7 +33,7 @@ from tokenledger.web.consistency import INDEX_HEADER
 from tokenledger.web.fields import RequestSchema
 from tokenledger.web.openapi_docs import ERRORS, PARAMETERS, VAULT_PARAMETERS
 from tokenledger.web.openapi_fields import SOMETIMES_ABSENT, JsonSchema, function_field_types
-from tokenledger.web.openapi_schemas import CapabilitiesDataSchema
+from tokenledger.web.openapi_schemas import DATA_AT_TOP, CapabilitiesDataSchema
 from tokenledger.web.routes import (
     BARE,
     DOCUMENT,
@@ -258,8 +258,14 @@ def _envelope(answer: Answer) -> JsonSchema:
         "wrap_info": {"type": "object", "nullable": True, "enum": [None]}, "warnings": warnings,
         "auth": shaped(answer.auth), "mount_type": {"type": "string"},
     }
-    return {"type": "object", "required": list(properties), "additionalProperties": False,
-            "properties": properties}
+    result: JsonSchema = {"type": "object", "required": list(properties), "additionalProperties": False,
+                          "properties": properties}
+    if answer.data in DATA_AT_TOP:  # Vault repeats these answers' data keys at the top level
+        result["description"] = "The keys of `data` are also at the top level, for older clients."
+        result["additionalProperties"] = (
+            {"type": "array", "items": {"type": "string"}} if answer.data is CapabilitiesDataSchema else True
+        )
+    return result
 
 
 def _operation(route: Route, rule: str, method: str, *, listing: bool) -> dict[str, Any]:

@@ -20,7 +20,8 @@ class LookupAccessorDataSchema(LookupDataSchema):
 class RoleReadSchema(Schema):
     """``data`` of ``GET auth/token/roles/<name>`` (``tokenledger.domain.role_settings.role_read_fields``)."""
 
-    allowed_entity_aliases = fields.List(fields.String(), required=True)
+    allowed_entity_aliases = fields.List(fields.String(), required=True, allow_none=True,
+                                         metadata={"description": "null until written"})
     allowed_policies = fields.List(fields.String(), required=True)
     allowed_policies_glob = fields.List(fields.String(), required=True)
     disallowed_policies = fields.List(fields.String(), required=True)
@@ -32,11 +33,11 @@ class RoleReadSchema(Schema):
     period = fields.Integer(required=True)
     renewable = fields.Boolean(required=True)
     token_explicit_max_ttl = fields.Integer(required=True)
-    token_max_ttl = fields.Integer(required=True)
+    token_max_ttl = fields.Integer(metadata={"description": "only when set (not in Vault)"})
     token_no_default_policy = fields.Boolean(required=True)
     token_period = fields.Integer(required=True)
-    token_policies = fields.List(fields.String(), required=True)
-    token_ttl = fields.Integer(required=True)
+    token_policies = fields.List(fields.String(), metadata={"description": "only when set (not in Vault)"})
+    token_ttl = fields.Integer(metadata={"description": "only when set (not in Vault)"})
     token_type = fields.String(required=True)
     token_bound_cidrs = fields.List(fields.String(), metadata={"description": "only when set"})
     bound_cidrs = fields.List(fields.String(), metadata={"description": "only when set"})
@@ -69,12 +70,14 @@ class PolicyListSchema(KeyListSchema):
 
 
 class CapabilitiesDataSchema(Schema):
-    """``data`` of ``sys/capabilities-self``: each path asked for, and ``capabilities`` over all."""
+    """``data`` of ``sys/capabilities-self``: each path asked for, and, when one path was asked
+    for, its capabilities again as ``capabilities`` (Vault's key for older clients). The answer
+    also has these keys at its top level."""
 
     class Meta:
         unknown = INCLUDE
 
-    capabilities = fields.List(fields.String(), required=True)
+    capabilities = fields.List(fields.String())
 
 
 class HistoryEventSchema(Schema):
@@ -160,3 +163,10 @@ class UILoginSchema(Schema):
     token = fields.String(required=True)
     namespace = fields.String()
     next = fields.String(metadata={"description": "a page of the UI to go to afterwards"})
+
+
+# The answers whose ``data`` keys Vault also writes at the top level (``sys/policy``,
+# ``sys/policy/<name>``, ``sys/capabilities*``: see ``tokenledger.web.envelope.vault_response``).
+DATA_AT_TOP: frozenset[type[Schema]] = frozenset(
+    {LegacyPolicyListSchema, LegacyPolicyReadSchema, CapabilitiesDataSchema}
+)

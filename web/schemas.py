@@ -115,13 +115,6 @@ class KeyListSchema(Schema):
     keys = fields.List(fields.String())
 
 
-class TidyReportSchema(Schema):
-    expired_tokens = fields.Integer()
-    rows_removed = fields.Integer()
-    rows_added = fields.Integer()
-    tables_repaired = fields.List(fields.String())
-
-
 # Built once: a schema's construction deep-copies its fields (most of a request's cost), while
 # load() and dump() keep no state on the instance, so one instance serves every thread.
 CREATE_TOKEN = CreateTokenSchema()
@@ -133,4 +126,3 @@ RENEW_ACCESSOR_BODY = RenewAccessorBodySchema()
 INCREMENT_BODY = IncrementBodySchema()
 AUTH = AuthSchema()
 KEY_LIST = KeyListSchema()
-TIDY_REPORT = TidyReportSchema()

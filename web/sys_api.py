@@ -12,6 +12,7 @@ from marshmallow import fields
 from tokenledger.application.audit import AuditService
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.token_service import TokenService
+from tokenledger.domain import policies
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.domain.token_view import TokenView
@@ -81,27 +82,27 @@ class SysEndpoints:
     # -- policies --------------------------------------------------------------------------
 
     def list_policies_legacy(self, caller: Caller) -> Response:
-        names = self._policies.names(caller.namespace)
-        return vault_response(data={"keys": names, "policies": names})
+        names = root_last(self._policies.names(caller.namespace))
+        return vault_response(data={"keys": names, "policies": names}, data_at_top=True)
 
     def list_policies(self, caller: Caller) -> Response:
         if request.method == "GET" and not is_list_request(request):
             return error_response(405, UNSUPPORTED_OPERATION)
-        return vault_response(data={"keys": paged_keys(request, self._policies.names(caller.namespace))})
+        return vault_response(data={"keys": root_last(paged_keys(request, self._policies.names(caller.namespace)))})
 
     # A name that normalises to nothing addresses the list, as in OpenBao: sys/policy/%20 lists.
 
     def read_policy_legacy(self, caller: Caller, name: str) -> Response:
         if not name:
             return self.list_policies_legacy(caller)
-        return self._read(caller, name, text_key="rules")
+        return self._read(caller, name, text_key="rules", data_at_top=True)
 
     def read_policy(self, caller: Caller, name: str) -> Response:
         if not name:
             return self.list_policies(caller)
         return self._read(caller, name, text_key="policy")
 
-    def _read(self, caller: Caller, name: str, text_key: str) -> Response:
+    def _read(self, caller: Caller, name: str, text_key: str, data_at_top: bool = False) -> Response:
         instant = as_of(request)
         if instant is None:
             text = self._policies.read(caller.namespace, name)
@@ -109,7 +110,7 @@ class SysEndpoints:
             text = self._audit.policy_as_of(caller.namespace, name, instant)
         if text is None:
             return error_response(404)
-        return vault_response(data={"name": normalize_policy_name(name), text_key: text})
+        return vault_response(data={"name": normalize_policy_name(name), text_key: text}, data_at_top=data_at_top)
 
     def write_policy(self, caller: Caller, body: RequestBody, name: str) -> Response:
         if not name:
@@ -150,13 +151,22 @@ class SysEndpoints:
         return self._capabilities(self._tokens.lookup_accessor(parameters["accessor"], caller.namespace), parameters)
 
     def _capabilities(self, view: TokenView, parameters: dict[str, Any]) -> Response:
-        paths = list(parameters["paths"]) + list(parameters["path"])
+        """As Vault: ``path`` is read only when ``paths`` names none; a single path (as asked,
+        before duplicates are merged) also answers as ``capabilities``, for older clients."""
+        paths = list(parameters["paths"]) or list(parameters["path"])
         if not paths:
             return error_response(400, "paths must be supplied")
         acl = self._policies.acl(view.namespace, view.policies)
         data: dict[str, list[str]] = {path: acl.capabilities(path) for path in paths}
-        everything = sorted({capability for capabilities in data.values() for capability in capabilities})
-        return vault_response(data={**data, "capabilities": everything})
+        if len(paths) == 1:
+            data["capabilities"] = data[paths[0]]
+        return vault_response(data=data, data_at_top=True)
+
+
+def root_last(names: list[str]) -> list[str]:
+    """Policy names in Vault's order: the stored ones sorted, then ``root``, which Vault does not
+    store and adds at the end."""
+    return [name for name in names if name != policies.ROOT] + ([policies.ROOT] if policies.ROOT in names else [])
 
 
 # -- the route table -------------------------------------------------------------------------
@@ -180,9 +190,9 @@ def sys_routes(endpoints: SysEndpoints, history: HistoryEndpoints, chain: ChainE
     delete_policy = Route(("/policy/<name>",), ("DELETE",), endpoints.delete_policy, Doc(
         "Delete an ACL policy", (DONE,), tag="sys/policy"), stored_name=normalize_policy_name)
     return (
-        Route(("/policy",), ("GET",), endpoints.list_policies_legacy, Doc(
+        Route(("/policy",), ("GET", "LIST"), endpoints.list_policies_legacy, Doc(
             "List ACL policies", (Answer(200, data=LegacyPolicyListSchema, description="policy names"),),
-            tag="sys/policy")),
+            listing=True, tag="sys/policy", description="GET lists too, without `list=true`.")),
         Route(("/policy/<name>",), ("GET",), endpoints.read_policy_legacy, Doc(
             "Read an ACL policy", (Answer(200, data=LegacyPolicyReadSchema, description="the text as `rules`"),),
             query=("as_of",), tag="sys/policy", description=AS_OF + " 404 if none."),

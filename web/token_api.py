@@ -174,9 +174,10 @@ class TokenEndpoints:
     # -- tidy ------------------------------------------------------------------------------
 
     def tidy(self, caller: Caller) -> Response:
-        """Vault answers 202 and tidies in the background; here the work is done when it answers."""
-        report = self._tidy.tidy(caller.actor)
-        response = vault_response(data=schemas.TIDY_REPORT.dump(report), warnings=[TIDY_WARNING])
+        """Vault answers 202, no data and its warning, and tidies in the background; here the work
+        is done when it answers, and what it did is recorded (``TidyCompleted``), not answered."""
+        self._tidy.tidy(caller.actor)
+        response = vault_response(warnings=[TIDY_WARNING])
         response.status_code = 202
         return response
 
@@ -190,8 +191,8 @@ def _renewal_response(renewal: Renewal, client_token: str, warnings: list[str]) 
 
 # -- the route table -------------------------------------------------------------------------
 
-TIDIED = Answer(202, data=schemas.TidyReportSchema,
-                description="Vault's 202 and warning; the tidy is done when it answers")
+TIDIED = Answer(202, description="Vault's 202, no data and its warning; the tidy is done when it answers "
+                                 "and recorded as a TidyCompleted event")
 _ACCESSOR = {"accessor": "$response.body#/auth/accessor"}
 _TOKEN = {"token": "$response.body#/auth/client_token"}
 _TOKEN_LINKS = (  # from a token created: look it up, renew it, revoke it, read its history

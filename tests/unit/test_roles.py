@@ -14,6 +14,7 @@ from tokenledger.domain.actor import Actor
 from tokenledger.domain.cidrs import address_allowed, parse_cidrs
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.domain.role import Role, RoleCreated, RoleDeleted, RoleWritten
+from tokenledger.domain.role_policies import entity_alias_allowed
 from tokenledger.domain.role_settings import (
     RoleSettings,
     role_id,
@@ -286,13 +287,24 @@ def test_changing_a_roles_type_away_from_batch_lifts_the_batch_rules() -> None:
 
 
 def test_a_read_shows_vaults_fields_and_the_deprecated_durations() -> None:
+    """As OpenBao's read answers: our token_ttl, token_max_ttl and token_policies are not there
+    when unset."""
     assert role_read_fields(write({"allowed_entity_aliases": ("my-entity-alias",)})) == {
         "allowed_entity_aliases": ["my-entity-alias"], "allowed_policies": [], "allowed_policies_glob": [],
         "disallowed_policies": [], "disallowed_policies_glob": [], "explicit_max_ttl": 0, "name": "web",
         "orphan": False, "path_suffix": "", "period": 0, "renewable": True, "token_explicit_max_ttl": 0,
-        "token_max_ttl": 0, "token_no_default_policy": False, "token_period": 0, "token_policies": [],
-        "token_ttl": 0, "token_type": "default-service",
+        "token_no_default_policy": False, "token_period": 0, "token_type": "default-service",
     }
+
+
+def test_allowed_entity_aliases_read_null_until_written_then_as_written() -> None:
+    assert role_read_fields(write({}))["allowed_entity_aliases"] is None
+    assert role_read_fields(write({"allowed_entity_aliases": ()}))["allowed_entity_aliases"] == []
+    assert role_read_fields(write({"allowed_entity_aliases": ("B", "a*")}))["allowed_entity_aliases"] == ["a*", "b"]
+
+
+def test_a_role_never_given_aliases_allows_none() -> None:
+    assert not entity_alias_allowed("anyone", write({}))
 
 
 def test_a_read_shows_the_ttl_max_ttl_and_policies() -> None:

@@ -20,7 +20,7 @@ def test_tidy_answers_like_vault_and_records_a_clean_run(app: Flask, client: Fla
     response = call(client, "POST", "tidy")
     assert response.status_code == 202
     assert response.json["warnings"] == [TIDY_WARNING]
-    assert response.json["data"]["tables_repaired"] == []
+    assert response.json["data"] is None  # Vault's tidy answers no data: what it did is recorded
     assert recorded_topics(runtime_of(app))[-1][1] == "TidyCompleted"
 
 

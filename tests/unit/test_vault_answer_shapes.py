@@ -10,8 +10,8 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
-from tests.support.runtimes import accept_frozen_time
-from tests.support.vault_http import call, create
+from tests.support.runtimes import ROOT_TOKEN, accept_frozen_time
+from tests.support.vault_http import call, create, write_policy
 from tokenledger.application.lookup_format import lookup_ttl
 from tokenledger.domain.token_view import TokenType, TokenView
 from tokenledger.web.app import create_app, runtime_of
@@ -114,3 +114,75 @@ def create_against(client: FlaskClient, role: str, **body: object) -> dict[str, 
     assert response.status_code == 200, response.json
     auth: dict[str, str] = response.json["auth"]
     return auth
+
+
+# -- sys/: Vault's copies of data at the top level, and capabilities --------------------------
+
+ENVELOPE_KEYS = {"request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info",
+                 "warnings", "auth", "mount_type"}
+
+
+def test_the_legacy_policy_endpoints_repeat_data_at_the_top_level(client: FlaskClient) -> None:
+    write_policy(client, "web", 'path "secret/*" { capabilities = ["read"] }')
+    read = call(client, "GET", "sys/policy/web").json
+    assert set(read) == ENVELOPE_KEYS | {"name", "rules"}
+    assert (read["name"], read["rules"]) == ("web", read["data"]["rules"])
+    for method in ("GET", "LIST"):
+        listed = call(client, method, "sys/policy")
+        assert listed.status_code == 200
+        names = ["default", "web", "root"]
+        assert listed.json["keys"] == listed.json["policies"] == listed.json["data"]["keys"] == names
+
+
+def test_the_acl_policy_endpoints_do_not_repeat_data(client: FlaskClient) -> None:
+    write_policy(client, "web", 'path "secret/*" { capabilities = ["read"] }')
+    assert set(call(client, "GET", "sys/policies/acl/web").json) == ENVELOPE_KEYS
+    listed = call(client, "LIST", "sys/policies/acl").json
+    assert set(listed) == ENVELOPE_KEYS and listed["data"]["keys"] == ["default", "web", "root"]
+
+
+def test_capabilities_of_one_path_also_answer_as_capabilities_at_both_levels(client: FlaskClient) -> None:
+    auth = create(client, policies=["web"], ttl="1h")["auth"]
+    write_policy(client, "web", 'path "secret/*" { capabilities = ["read"] }')
+    for path, body, token in (
+        ("sys/capabilities-self", {"path": "secret/foo"}, auth["client_token"]),
+        ("sys/capabilities", {"token": auth["client_token"], "path": "secret/foo"}, ROOT_TOKEN),
+        ("sys/capabilities-accessor", {"accessor": auth["accessor"], "paths": ["secret/foo"]}, ROOT_TOKEN),
+    ):
+        answer = call(client, "POST", path, token, body).json
+        assert answer["data"] == {"secret/foo": ["read"], "capabilities": ["read"]}
+        assert (answer["secret/foo"], answer["capabilities"]) == (["read"], ["read"])
+
+
+def test_capabilities_of_several_paths_have_no_capabilities_key(client: FlaskClient) -> None:
+    answer = call(client, "POST", "sys/capabilities-self", body={"paths": ["a/b", "c/d"]}).json
+    assert answer["data"] == {"a/b": ["root"], "c/d": ["root"]} and "capabilities" not in answer
+    assert (answer["a/b"], answer["c/d"]) == (["root"], ["root"])
+    twice = call(client, "POST", "sys/capabilities-self", body={"paths": ["a/b", "a/b"]}).json
+    assert twice["data"] == {"a/b": ["root"]}
+
+
+def test_capabilities_read_path_only_when_paths_names_none(client: FlaskClient) -> None:
+    answer = call(client, "POST", "sys/capabilities-self", body={"paths": ["a/b"], "path": "c/d"}).json
+    assert answer["data"] == {"a/b": ["root"], "capabilities": ["root"]}
+
+
+# -- auth/token: tidy, roles ---------------------------------------------------------------------
+
+
+def test_tidy_answers_no_data(client: FlaskClient) -> None:
+    answer = call(client, "POST", "tidy")
+    assert answer.status_code == 202 and answer.json["data"] is None and len(answer.json["warnings"]) == 1
+
+
+def test_a_role_read_has_vaults_keys_and_ours_only_when_set(client: FlaskClient) -> None:
+    write_role(client, "plain", allowed_policies=["web"])
+    data = call(client, "GET", "roles/plain").json["data"]
+    assert data["allowed_entity_aliases"] is None
+    assert not {"token_ttl", "token_max_ttl", "token_policies", "bound_cidrs", "token_bound_cidrs",
+                "token_num_uses"} & set(data)
+    write_role(client, "ours", token_ttl="1h", token_max_ttl="2h", token_policies=["web"],
+               allowed_entity_aliases=[])
+    data = call(client, "GET", "roles/ours").json["data"]
+    assert (data["token_ttl"], data["token_max_ttl"], data["token_policies"]) == (3600, 7200, ["web"])
+    assert data["allowed_entity_aliases"] == []
