@@ -127,8 +127,9 @@ def test_the_legacy_policy_endpoints_repeat_data_at_the_top_level(client: FlaskC
     read = call(client, "GET", "sys/policy/web").json
     assert set(read) == ENVELOPE_KEYS | {"name", "rules"}
     assert (read["name"], read["rules"]) == ("web", read["data"]["rules"])
-    for method in ("GET", "LIST"):
-        listed = call(client, method, "sys/policy")
+    for method, path in (("GET", "sys/policy"), ("LIST", "sys/policy"), ("GET", "sys/policy/"),
+                         ("LIST", "sys/policy/")):
+        listed = call(client, method, path)
         assert listed.status_code == 200
         names = ["default", "web", "root"]
         assert listed.json["keys"] == listed.json["policies"] == listed.json["data"]["keys"] == names
