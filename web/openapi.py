@@ -232,6 +232,8 @@ def _response_schema(to_json: Callable[[Any], JsonSchema], schema: type[Schema])
     if schema in SOMETIMES_ABSENT or "required" not in result:
         absent = SOMETIMES_ABSENT.get(schema, frozenset())
         result["required"] = sorted(name for name in result["properties"] if name not in absent)
+        if not result["required"]:  # OpenAPI 3.0 allows no empty list
+            del result["required"]
     return result
 
 

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields
 from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.domain.durations import MAX_SECONDS
 from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
-from tokenledger.web.openapi_schemas import LookupAccessorDataSchema
+from tokenledger.web.openapi_schemas import CapabilitiesDataSchema, LookupAccessorDataSchema
 
 JsonSchema = dict[str, Any]
 
@@ -44,6 +44,7 @@ _LOOKUP_ABSENT = frozenset({"issue_time", "renewable", "last_renewal", "last_ren
 SOMETIMES_ABSENT: Mapping[type[Schema], frozenset[str]] = {
     LookupDataSchema: _LOOKUP_ABSENT,
     LookupAccessorDataSchema: _LOOKUP_ABSENT | {"status", "as_of"},
+    CapabilitiesDataSchema: frozenset({"capabilities"}),  # only when one path was asked for
 }
 
 _DURATION_TEXT = r"^[0-9]+$|^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h|d|y))+$"
