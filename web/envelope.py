@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, g
+from flask import Response, g, has_request_context, request
 
 from tokenledger.web.compact_json import compact_json
 
 _HEADERS = {"Cache-Control": "no-store"}
+
+SYS_BLUEPRINT = "vault_sys"  # the blueprint of sys/: Vault's answers there name the "system" mount
 
 
 def json_response(body: dict[str, Any], status: int) -> Response:
@@ -37,11 +39,16 @@ def vault_response(
         "wrap_info": None,
         "warnings": warnings or None,
         "auth": auth,
-        "mount_type": "token",
+        "mount_type": _mount_type(),
     }
     if data_at_top and data:
         body = {**data, **body}
     return json_response(body, 200)
+
+
+def _mount_type() -> str:
+    """The type of the mount that answered, as Vault names it: ``system`` for ``sys/``."""
+    return "system" if has_request_context() and request.blueprint == SYS_BLUEPRINT else "token"
 
 
 def no_content() -> Response:

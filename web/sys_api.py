@@ -19,7 +19,7 @@ from tokenledger.domain.token_view import TokenView
 from tokenledger.web.access import Gate, is_list_request, paged_keys
 from tokenledger.web.audit_api import HistoryEndpoints, as_of
 from tokenledger.web.chain_api import ChainEndpoints
-from tokenledger.web.envelope import error_response, no_content, vault_response
+from tokenledger.web.envelope import SYS_BLUEPRINT, error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.fields import NameList, RequestSchema
 from tokenledger.web.openapi_docs import AS_OF, DONE, WARNED
@@ -62,7 +62,7 @@ CAPABILITIES_BODY = CapabilitiesSchema()
 def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
     gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
-    blueprint = RoutedBlueprint("vault_sys", __name__, gate, "sys")
+    blueprint = RoutedBlueprint(SYS_BLUEPRINT, __name__, gate, "sys")
     register_error_handlers(blueprint)
     blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
     endpoints = SysEndpoints(runtime.service, runtime.policies, runtime.audit)

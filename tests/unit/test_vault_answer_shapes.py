@@ -187,3 +187,11 @@ def test_a_role_read_has_vaults_keys_and_ours_only_when_set(client: FlaskClient)
     data = call(client, "GET", "roles/ours").json["data"]
     assert (data["token_ttl"], data["token_max_ttl"], data["token_policies"]) == (3600, 7200, ["web"])
     assert data["allowed_entity_aliases"] == []
+
+
+def test_the_mount_type_names_the_mount_that_answered(client: FlaskClient) -> None:
+    """Vault: "token" under auth/token/, "system" under sys/ (OpenBao sends no mount_type)."""
+    assert call(client, "GET", "lookup-self").json["mount_type"] == "token"
+    assert call(client, "GET", "sys/policy/default").json["mount_type"] == "system"
+    assert call(client, "LIST", "sys/policies/acl").json["mount_type"] == "system"
+    assert call(client, "POST", "sys/capabilities-self", body={"path": "a"}).json["mount_type"] == "system"
