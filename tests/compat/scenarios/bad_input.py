@@ -101,7 +101,8 @@ def unknown_paths() -> list[Step]:
 
 
 def callers() -> list[Step]:
-    steps = [create("callers: revoked", "cr", {}), post("callers: revoke it", "auth/token/revoke", {"token": var("cr")}),
+    steps = [create("callers: revoked", "cr", {}),
+             post("callers: revoke it", "auth/token/revoke", {"token": var("cr")}),
              create("callers: used up", "cu", {"num_uses": 1}),
              Step("callers: use it", "GET", "auth/token/lookup-self", token="cu")]
     requests = [("GET", "auth/token/lookup-self"), ("POST", "auth/token/create"), ("POST", "auth/token/renew-self"),
