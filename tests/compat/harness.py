@@ -28,10 +28,11 @@ def unexplained(outcome: Outcome) -> list[Difference]:
 
 def summary(outcome: Outcome, verbose: bool = False) -> str:
     failing = unexplained(outcome)
-    steps_differing = len({difference.step for difference in outcome.differences})
-    lines = [f"differential suite: {outcome.steps} steps, {outcome.identical} identical, "
-             f"{steps_differing} differing ({len(outcome.differences)} differences, "
-             f"{len(outcome.differences) - len(failing)} allowed, {len(failing)} not allowed)"]
+    differing = len({difference.step for difference in outcome.differences})
+    failing_steps = len({difference.step for difference in failing})
+    lines = [f"differential suite: {outcome.steps} steps: {outcome.identical} identical, "
+             f"{differing - failing_steps} differ only as allowed, {failing_steps} differ otherwise "
+             f"({len(failing)} differences not on the allow-list)"]
     by_entry = Counter(entry.title for d in outcome.differences if (entry := allowed(d)) is not None)
     lines += [f"  allowed x{count}: {title}" for title, count in sorted(by_entry.items())]
     shown = outcome.differences if verbose else failing
