@@ -129,10 +129,10 @@ def _vault_seconds(text: str) -> int:
     """``parseutil.ParseDurationSecond`` of a string, within this server's century."""
     if text == "":
         return 0
-    if _GO_INT64.fullmatch(text):
+    if _GO_INT64.fullmatch(text) and len(text) <= 20:
         seconds = int(text)
     elif text.endswith("d"):
-        if not _GO_INT64.fullmatch(text[:-1]):
+        if not _GO_INT64.fullmatch(text[:-1]) or len(text) > 20:
             raise ValidationError(f'strconv.ParseInt: parsing "{go_quote(text[:-1])}": invalid syntax')
         seconds = int(text[:-1]) * 86400
     else:
@@ -180,8 +180,9 @@ def go_parse_duration(original: str) -> int:
             after = _GO_DIGITS.match(text, 1)
             assert after is not None
             fraction, text = after.group(), text[after.end():]
-        if not digits and not fraction:
+        if not digits and not fraction or len(digits) > 19:
             raise invalid
+        fraction = fraction[:19]  # Go stops reading a fraction's digits where they no longer count
         unit_end = 0
         while unit_end < len(text) and not (text[unit_end] == "." or text[unit_end] in "0123456789"):
             unit_end += 1
