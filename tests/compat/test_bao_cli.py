@@ -72,9 +72,12 @@ def run_both(pair: Pair, scenario: Scenario) -> tuple[list[Outcome], list[Outcom
     return clis[0].outcomes, clis[1].outcomes
 
 
-# Rows that differ and stay so, (command label, row key) -> why.
+# Rows that differ, (command label, row key) -> why: "kept" where tokenledger differs on purpose,
+# "open" where it should answer as Vault does but the fix is not the command line's (the API's).
 ACCEPTED: dict[tuple[str, str], str] = {
-    ("read default", "policy text"): "tokenledger's built-in default policy names only the paths it serves "
+    ("create with id", "stderr"): "open: Vault warns that a custom token ID is hashed with SHA1 rather than "
+                                  "the SHA2-256 HMAC; tokenledger gives no warning",
+    ("read default", "policy text"): "kept: tokenledger's built-in default policy names only the paths it serves "
                                      "(tokens, capabilities, control groups, OIDC authorize); Vault's also "
                                      "grants cubbyhole, leases, wrapping and tools, which tokenledger has not",
 }
@@ -104,6 +107,12 @@ def create_table(cli: BaoCli, files: Path) -> None:
                "-metadata", "team=a", "-metadata=env=prod", "-display-name", "ci")
     cli("lookup created", "token", "lookup", made.value("token"))
     cli("create field", "token", "create", "-policy=default", "-renewable=false", "-field=token_renewable")
+    cli("create without default policy", "token", "create", "-no-default-policy", "-policy=web")
+    cli("create ttl over explicit max", "token", "create", "-policy=default", "-ttl=2h", "-explicit-max-ttl=30m")
+    cli("create periodic", "token", "create", "-policy=default", "-period=1h")
+    cli("create through write", "write", "auth/token/create", "policies=default", "ttl=1h", "num_uses=1")
+    cli("create with id", "token", "create", "-id=cli-chosen-token-id", "-policy=default")
+    cli("lookup id", "token", "lookup", "cli-chosen-token-id")
 
 
 def test_create_table(pair: Pair) -> None:
@@ -157,6 +166,8 @@ def lookup(cli: BaoCli, files: Path) -> None:
     cli("lookup by accessor", "token", "lookup", "-accessor", accessor)
     cli("lookup by accessor json", "token", "lookup", "-format=json", "-accessor", accessor, json_output=True)
     cli("read lookup-self", "read", "auth/token/lookup-self", token=token)
+    cli("lookup self json", "token", "lookup", "-format=json", token=token, json_output=True)
+    cli("read lookup-self field", "read", "-field=policies", "auth/token/lookup-self", token=token)
 
 
 def test_lookup(pair: Pair) -> None:
@@ -187,6 +198,8 @@ def renew(cli: BaoCli, files: Path) -> None:
     cli("renew self", "token", "renew", "-increment=90s", token=token)
     cli("renew self without increment", "token", "renew", token=token)
     cli("lookup renewed", "token", "lookup", token)
+    fixed = cli("create not renewable", "token", "create", "-policy=default", "-renewable=false").value("token")
+    cli("renew not renewable", "token", "renew", fixed)
 
 
 def test_renew(pair: Pair) -> None:
