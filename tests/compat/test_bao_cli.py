@@ -61,7 +61,8 @@ def pair() -> Iterator[Pair]:
     print(f"\nbao CLI rows compared: {TALLY.rows}, identical: {TALLY.identical}, "
           f"different: {len(TALLY.differences)}")
     for difference in TALLY.differences:
-        print(f"  {difference}  [{ACCEPTED.get((difference.label, difference.key), 'NOT ACCEPTED')}]")
+        listed = ACCEPTED.get((difference.label, difference.key), "not listed: its scenario fails or is xfailed")
+        print(f"  {difference}  [{listed}]")
 
 
 def run_both(pair: Pair, scenario: Scenario) -> tuple[list[Outcome], list[Outcome]]:
@@ -77,6 +78,15 @@ def run_both(pair: Pair, scenario: Scenario) -> tuple[list[Outcome], list[Outcom
 ACCEPTED: dict[tuple[str, str], str] = {
     ("create with id", "stderr"): "open: Vault warns that a custom token ID is hashed with SHA1 rather than "
                                   "the SHA2-256 HMAC; tokenledger gives no warning",
+    ("lookup role token", "explicit_max_ttl"): "open: Vault applies a role's token_explicit_max_ttl to the "
+                                               "lease but leaves the token entry's explicit_max_ttl (what "
+                                               "lookup shows) at the request's, here 0s",
+    ("lookup periodic role token", "period"): "open: Vault applies a role's token_period to the lease but sets "
+                                              "the token entry's period (what lookup shows) only from the "
+                                              "request, so lookup has no period row",
+    ("create with role json", "warnings"): "open: Vault warns when the default TTL is capped by the role's "
+                                           "explicit max TTL (`TTL of \"768h\" exceeded the effective max_ttl "
+                                           "of \"3h\"; TTL value is capped accordingly`); tokenledger does not",
     ("read default", "policy text"): "kept: tokenledger's built-in default policy names only the paths it serves "
                                      "(tokens, capabilities, control groups, OIDC authorize); Vault's also "
                                      "grants cubbyhole, leases, wrapping and tools, which tokenledger has not",
@@ -144,15 +154,29 @@ def test_create_batch(pair: Pair) -> None:
 
 def create_with_role(cli: BaoCli, files: Path) -> None:
     cli("write role", "write", "auth/token/roles/deploy", "allowed_policies=app,db", "orphan=true",
-        "token_period=1h", "path_suffix=blue")
-    made = cli("create with role", "token", "create", "-role=deploy", "-policy=app")
+        "path_suffix=blue", "token_explicit_max_ttl=3h", "token_bound_cidrs=127.0.0.0/8,::1/128")
+    made = cli("create with role", "token", "create", "-role=deploy", "-policy=app", "-ttl=1h")
     cli("lookup role token", "token", "lookup", made.value("token"))
+    cli("create with role json", "token", "create", "-role=deploy", "-format=json", json_output=True)
 
 
-@xfail("shapes", "lookup of a role's token has Vault's `role` row, and no `period` row where only "
-                 "the role (not the request) set a period: Vault keeps the role's period out of the token entry")
+@xfail("shapes", "lookup of a token created against a role has Vault's `role` row, and its "
+                 "`bound_cidrs` row where the role set token_bound_cidrs")
 def test_create_with_role(pair: Pair) -> None:
     check(pair, create_with_role)
+
+
+def create_with_periodic_role(cli: BaoCli, files: Path) -> None:
+    cli("write role", "write", "auth/token/roles/periodic", "allowed_policies=app", "token_period=1h")
+    made = cli("create with role", "token", "create", "-role=periodic", "-policy=app")
+    cli("renew role token", "token", "renew", "-increment=3h", made.value("token"))
+    cli("lookup periodic role token", "token", "lookup", made.value("token"))
+    cli("create with role and lesser period", "token", "create", "-role=periodic", "-period=30m")
+
+
+@xfail("shapes", "lookup of a token created against a role has Vault's `role` row")
+def test_create_with_periodic_role(pair: Pair) -> None:
+    check(pair, create_with_periodic_role)
 
 
 # ------------------------------------------------------------------------------- token lookup
