@@ -122,8 +122,12 @@ def shape(value: str) -> str:
 
 
 def _length_class(text: str) -> str:
-    alphabet = "base62" if text.isalnum() else "urlsafe"
-    return f"{alphabet}{len(text)}" if len(text) <= 40 else f"{alphabet}-long"
+    """Short values (IDs, accessors, service tokens) by alphabet and length; long ones (batch
+    tokens: encrypted, their length each server's own, URL-safe base64 that may by chance hold
+    no ``-`` or ``_``) only as long."""
+    if len(text) > 40:
+        return "long"
+    return f"{'base62' if text.isalnum() else 'urlsafe'}{len(text)}"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from scripts.servers import dev_server
-from tests.compat.cli_bao import BaoCli, Difference, Outcome, Tally, compare, shape
+from tests.compat.cli_bao import BaoCli, Difference, Masker, Outcome, Tally, compare, parse, same_value, shape
 from tests.support.openbao import require_bao, running_openbao
 
 Scenario = Callable[[BaoCli, Path], None]
@@ -422,3 +422,38 @@ def wrapped_errors(cli: BaoCli, files: Path) -> None:
                  "capabilities 400 `invalid token`")
 def test_wrapped_errors(pair: Pair) -> None:
     check(pair, wrapped_errors)
+
+
+# ------------------------------------------------------------------------------- the comparison itself
+
+
+def test_the_parser_reads_vaults_table_json_and_lists() -> None:
+    table = "Key       Value\n---       -----\ntoken     hvs.abc\nmeta      map[a:b c]\n"
+    assert parse(table, json_output=False) == {"token": "hvs.abc", "meta": "map[a:b c]"}
+    assert parse("Keys\n----\nb\na\n", json_output=False) == {"keys.0": "b", "keys.1": "a"}
+    assert parse("Success! Done\n", json_output=False) == {"line.0": "Success! Done"}
+    printed = json.dumps({"data": {"keys": ["x"], "policies": ["a", "b"], "meta": {}}, "warnings": None})
+    assert parse(printed, json_output=True) == {"data.keys.0": '"x"', "data.policies": '["a", "b"]',
+                                                "data.meta": "{}", "warnings": "null"}
+
+
+def test_values_that_differ_by_nature_compare_by_shape_or_within_a_tolerance() -> None:
+    assert shape("s.vRobWGrFG50IVQkAOnOF0uOl") == shape("hvs.fZi3M2ImksstId0CiaBV8f3a") == "hvs.+base6224"
+    assert shape("b." + "x-" * 60) == shape("hvb." + "y" * 300) == "hvb.+long"
+    assert shape("2026-12-02T02:06:13.042051868Z") == shape("2026-12-02T02:06:13Z") != shape("2026-12-02 02:06")
+    assert same_value("ttl", "59m55s", "1h") and not same_value("ttl", "59m", "1h")
+    assert same_value("data.ttl", "3595", "3600") and not same_value("token_duration", "59m55s", "1h")
+    assert same_value("creation_time", "1796177173", "1796177999") and not same_value("num_uses", "1", "2")
+
+
+def test_tokens_are_masked_by_order_of_appearance() -> None:
+    token, accessor = "hvs.AAAAAAAAAAAAAAAAAAAAAAAA", "acc0000000000000000000001"
+    first = Outcome("create", 0, {"token": token, "token_accessor": accessor}, [], "")
+    again = Outcome("lookup", 0, {"id": token, "policies": "[root]"}, [], "")
+    masker = Masker(frozenset({"ROOT"}))
+    masker.learn([first, again])
+    assert masker(f"{token} and {accessor} and ROOT") == (
+        "<1:hvs.+base6224> and <2:base6225> and ROOT")
+    tally = Tally()
+    compare([first, again], [first, again], "ROOT", "ROOT", tally)
+    assert (tally.rows, tally.identical, tally.differences) == (8, 8, [])  # exit, stderr, 2 rows each
