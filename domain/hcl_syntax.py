@@ -69,8 +69,11 @@ class _Token:
     text: str
     at: str
     line: int
+    raw: str = ""  # as written (a string with its quotes), as HCL's messages quote it
 
     def describe(self) -> str:
+        if self.kind == "NUMBER" and not self.raw.lower().startswith(("0x", "-0x")) and set(self.raw) & set(".eE"):
+            return "FLOAT"
         return _TOKEN_NAMES.get(self.kind, self.kind)
 
 
@@ -81,37 +84,48 @@ def _tokens(text: str) -> list[_Token]:
     while True:
         line = bisect_right(line_starts, offset)
         at = f"{line}:{offset - line_starts[line - 1] + 1}"
-        if offset == len(text):
-            return [*tokens, _Token("EOF", "", at, line)]
+        if offset == len(text):  # HCL's scanner has stepped one column past the last character
+            return [*tokens, _Token("EOF", "", f"{line}:{offset - line_starts[line - 1] + 2}", line)]
         lexeme = _LEXEME.match(text, offset)
         if lexeme is None:
-            raise Malformed(f"At {at}: {_scan_failure(text[offset:])}")
+            raise _scan_failure(text, offset, line_starts)
         kind, raw = lexeme.lastgroup or "", lexeme.group()
         offset = lexeme.end()
         if kind == "STRING":
-            tokens.append(_Token(kind, _unquote(raw, at), at, line))
+            tokens.append(_Token(kind, _unquote(raw, _position(offset - len(raw), line_starts)), at, line, raw))
         elif kind == "IDENT" and raw in ("true", "false"):
-            tokens.append(_Token("BOOL", raw, at, line))
+            tokens.append(_Token("BOOL", raw, at, line, raw))
         elif kind != "SPACE":
-            tokens.append(_Token(raw if kind == "PUNCT" else kind, raw, at, line))
+            tokens.append(_Token(raw if kind == "PUNCT" else kind, raw, at, line, raw))
 
 
-def _scan_failure(rest: str) -> str:
+def _position(offset: int, line_starts: list[int]) -> str:
+    line = bisect_right(line_starts, offset)
+    return f"{line}:{offset - line_starts[line - 1] + 1}"
+
+
+def _scan_failure(text: str, offset: int, line_starts: list[int]) -> Malformed:
+    """Where HCL's scanner stops: the end of an unterminated literal, or the odd character."""
+    rest = text[offset:]
     if rest.startswith('"'):
-        return "literal not terminated"
+        end = rest.find("\n")
+        return Malformed(f"At {_position(offset + (len(rest) if end < 0 else end), line_starts)}: "
+                         "literal not terminated")  # fmt: skip
     if rest.startswith("/*"):
-        return "comment not terminated"
-    return f"illegal char {quoted(rest[0])}"
+        return Malformed(f"At {_position(len(text), line_starts)}: comment not terminated")
+    return Malformed(f"At {_position(offset, line_starts)}: illegal char")
 
 
-def _unquote(raw: str, at: str) -> str:
+def _unquote(raw: str, start: str) -> str:
+    line, column = (int(part) for part in start.split(":"))
+
     def replace(escape: re.Match[str]) -> str:
         code = escape.group(1)
         if code in _SIMPLE_ESCAPES:
             return _SIMPLE_ESCAPES[code]
         if len(code) > 1 and int(code[1:], 16) <= 0x10FFFF:
             return chr(int(code[1:], 16))
-        raise Malformed(f"At {at}: illegal char escape")
+        raise Malformed(f"At {line}:{column + escape.start() + 2}: illegal char escape")
 
     return _ESCAPE.sub(replace, raw[1:-1])
 
@@ -149,28 +163,49 @@ class _Reader:
         return token
 
     def _hcl_items(self, closing: str, at: str) -> Object:
+        """HCL's object list: items until ``closing`` (``}``) or the end of the text."""
         items = []
-        while self._peek().kind != closing:
-            items.append(self._hcl_item())
-            if closing == "}" and self._peek().kind == ",":
+        while not (closing == "}" and self._peek().kind == "}"):
+            item = self._hcl_item()
+            if item is None:
+                break
+            items.append(item)
+            if self._peek().kind == ",":
                 self._take()
-        self._take()
+        end = self._take()
+        if end.kind != closing:
+            raise Malformed(f"At {end.at}: object expected closing RBRACE got: {end.describe()}")
         return Object(items, at)
 
-    def _hcl_item(self) -> Item:
-        keys = []
-        while self._peek().kind in ("IDENT", "STRING"):
-            keys.append(self._take().text)
-        token = self._peek()
-        if keys and token.kind == "{":
-            return Item(keys, self._hcl_value(), 0)
-        if len(keys) == 1 and token.kind == "=":
-            self._take()
-            return Item(keys, self._hcl_value(), token.line)
-        if keys and token.kind == "=":
-            raise Malformed(f"At {token.at}: nested object expected: LBRACE got: ASSIGN")
-        expected = "ASSIGN | LBRACE" if keys else "IDENT | STRING"
-        raise Malformed(f"At {token.at}: expected: {expected} got: {token.describe()}")
+    def _hcl_item(self) -> Item | None:
+        """One ``keys = value`` or ``keys { ... }``; None where the text ends before a key, or
+        right after ``=`` (HCL ends the list there too)."""
+        keys: list[_Token] = []
+        while True:
+            token = self._peek()
+            if token.kind in ("IDENT", "STRING"):
+                keys.append(self._take())
+                continue
+            if token.kind == "EOF" and not keys:
+                return None
+            if token.kind in ("EOF", "}") and keys:
+                raise Malformed(f"At {token.at}: key '{' '.join(key.raw for key in keys)}' "
+                                "expected start of object ('{') or assignment ('=')")  # fmt: skip
+            if token.kind == "=":
+                return self._assignment(keys, self._take())
+            if token.kind == "{" and keys:
+                return Item([key.text for key in keys], self._hcl_value(), 0)
+            expected = "IDENT | STRING" if token.kind == "{" else "IDENT | STRING | ASSIGN | LBRACE"
+            raise Malformed(f"At {token.at}: expected: {expected} got: {token.describe()}")
+
+    def _assignment(self, keys: list[_Token], assign: _Token) -> Item | None:
+        if len(keys) > 1:
+            raise Malformed(f"At {assign.at}: nested object expected: LBRACE got: ASSIGN")
+        if not keys:
+            raise Malformed(f"At {assign.at}: no object keys found!")
+        if self._peek().kind == "EOF":
+            return None
+        return Item([keys[0].text], self._hcl_value(), assign.line)
 
     def _hcl_value(self) -> Node:
         token = self._take()
@@ -179,8 +214,29 @@ class _Reader:
         if token.kind == "{":
             return self._hcl_items(closing="}", at=token.at)
         if token.kind == "[":
-            return self._list(token, self._hcl_value)
-        raise Malformed(f"At {token.at}: Unknown token: {token.describe()} {token.text}")
+            return self._hcl_list(token)
+        raise Malformed(f"At {token.at}: Unknown token: {token.at} {token.describe()} {token.raw}")
+
+    def _hcl_list(self, opening: _Token) -> List:
+        """HCL's list: commas between elements, any number of stray commas, objects inside."""
+        elements: list[Node] = []
+        need_comma = False
+        while True:
+            token = self._peek()
+            if need_comma and token.kind not in (",", "]"):
+                raise Malformed(f"At {token.at}: error parsing list, expected comma or list end, "
+                                f"got: {token.describe()}")  # fmt: skip
+            if token.kind in ("STRING", "NUMBER", "BOOL", "{", "["):
+                elements.append(self._hcl_value())
+                need_comma = token.kind != "["
+            elif token.kind == ",":
+                self._take()
+                need_comma = False
+            elif token.kind == "]":
+                self._take()
+                return List(elements, opening.at)
+            else:
+                raise Malformed(f"At {token.at}: unexpected token while parsing list: {token.describe()}")
 
     def _json_value(self) -> Node:
         token = self._take()

@@ -37,7 +37,7 @@ def vault_response(
         "lease_duration": 0,
         "data": data,
         "wrap_info": None,
-        "warnings": warnings or None,
+        "warnings": [*(warnings or []), *ignored_warnings()] or None,
         "auth": auth,
         "mount_type": _mount_type(),
     }
@@ -57,3 +57,21 @@ def no_content() -> Response:
 
 def error_response(status: int, *messages: str) -> Response:
     return json_response({"errors": list(messages)}, status)
+
+
+def note_ignored(ignored: list[str], replaced: list[str]) -> None:
+    """Vault's warnings about body parameters ignored, or replaced by the path's, for this request."""
+    g.ignored_parameters = (list(ignored), list(replaced))
+
+
+def ignored_warnings() -> list[str]:
+    """What ``note_ignored`` kept, in Vault's words and order: after the endpoint's own warnings,
+    and only in an answer with a body (a 204 names nothing, as in Vault)."""
+    ignored, replaced = g.get("ignored_parameters", ([], []))
+    warnings = []
+    if ignored:
+        warnings.append(f"Endpoint ignored these unrecognized parameters: [{' '.join(ignored)}]")
+    if replaced:
+        warnings.append("Endpoint replaced the value of these parameters with the values captured from the "
+                        f"endpoint's path: [{' '.join(replaced)}]")
+    return warnings

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from tokenledger.domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
 from tokenledger.web.consistency import IndexNotReached
 from tokenledger.web.envelope import error_response
+from tokenledger.web.fields import BareMessage
 from tokenledger.web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,17 @@ def _validation_failed(error: ValidationError) -> Response:
 
 
 def validation_messages(error: ValidationError) -> list[str]:
+    """Vault's words: the framework's conversion errors (``Field validation failed: error converting
+    input for field "ttl": ...``) first, then those its handler answers as they are (``BareMessage``)."""
     messages = error.messages
     if isinstance(messages, dict):
-        return [
-            f'Field validation failed: field "{field}": {"; ".join(_flatten(problems))}'
+        converting = [
+            f'Field validation failed: error converting input for field "{field}": {"; ".join(texts)}'
             for field, problems in sorted(messages.items())
+            if (texts := [m for m in _flatten(problems) if not isinstance(m, BareMessage)])
         ]
+        return converting + [m for _, problems in sorted(messages.items()) for m in _flatten(problems)
+                             if isinstance(m, BareMessage)]
     return list(_flatten(messages))
 
 

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields
 
 from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.domain.durations import MAX_SECONDS
-from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, NameList, WholeNumber
+from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, DurationText, NameList, WholeNumber
 from tokenledger.web.openapi_schemas import CapabilitiesDataSchema, LookupAccessorDataSchema
 
 JsonSchema = dict[str, Any]
@@ -62,7 +62,7 @@ _WHOLE_NUMBER: JsonSchema = {
 
 def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: Any) -> JsonSchema:  # type: ignore[type-arg]
     """An apispec attribute function: JSON types for this project's field classes."""
-    if isinstance(field, Duration):
+    if isinstance(field, (Duration, DurationText)):
         return copy.deepcopy(_DURATION)
     if isinstance(field, WholeNumber):
         return copy.deepcopy(_WHOLE_NUMBER)

@@ -15,11 +15,15 @@ from flask import Request, request
 from marshmallow import Schema
 
 from tokenledger.domain.errors import InvalidRequest
+from tokenledger.web.envelope import note_ignored
+from tokenledger.web.fields import DIALECT, JsonNumber
+from tokenledger.web.namespace import SITE_PARAMETER
 from tokenledger.wiring.settings import DEFAULT_MAX_REQUEST_SIZE
 
 # Vault's limit on how deeply JSON containers nest (``CustomMaxJSONDepth``).
 MAX_JSON_DEPTH = 500
 JSON_ERROR = "error parsing JSON"
+JSON_DECODE_PREFIX = "failed to decode JSON input: "
 NUL_ERROR = "NUL characters are not allowed in requests"
 _BODY_KEY = "tokenledger.body"
 _PARAMETERS_KEY = "tokenledger.parameters"
@@ -78,22 +82,98 @@ def _form_parameters(body: bytes) -> dict[str, Any]:
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     """Parsed as Go's decoder would: no ``NaN`` or ``Infinity`` (nor a number too large to be
-    finite), and nesting no deeper than Vault allows."""
+    finite), nesting no deeper than Vault allows, the first JSON value of the body (what follows
+    it must look like the start of another), and Vault's words for what is wrong (Go's decoder's,
+    after ``failed to decode JSON input: ``). A ``null`` body is no parameters."""
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
     try:
-        parsed = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        text = raw.decode("utf-8")
+        parsed, end = decoder.raw_decode(text, len(text) - len(text.lstrip(_JSON_SPACE)))
+    except json.JSONDecodeError as error:
+        raise InvalidRequest(JSON_DECODE_PREFIX + _go_json_error(error)) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidRequest(JSON_ERROR) from None
+    rest = text[end:].lstrip(_JSON_SPACE)
+    if rest and rest[0] not in _VALUE_STARTS:
+        raise InvalidRequest(f"{JSON_DECODE_PREFIX}invalid character {_go_char(rest[0])} "
+                             "looking for beginning of value")
+    if parsed is None:
+        return {}
     if not isinstance(parsed, dict):
-        raise InvalidRequest(JSON_ERROR)
+        raise InvalidRequest(JSON_DECODE_PREFIX + f"json: cannot unmarshal {_go_json_kind(parsed)} into Go value "
+                             "of type map[string]interface {}")
     return parsed
+
+
+_JSON_SPACE = " \t\n\r"
+_VALUE_STARTS = frozenset('{["-0123456789tfn')
+
+
+def _go_json_error(error: json.JSONDecodeError) -> str:
+    """Go's ``encoding/json`` message for the first problem: the input ends too early, or a
+    character that cannot be where it is."""
+    text, position = error.doc, error.pos
+    if error.msg.startswith("Unterminated string"):
+        return "unexpected EOF"
+    while position < len(text) and text[position] in _JSON_SPACE:
+        position += 1
+    if position >= len(text):
+        return "unexpected EOF"
+    character = _go_char(text[position])
+    if error.msg.startswith("Expecting ':'"):
+        return f"invalid character {character} after object key"
+    if error.msg.startswith("Expecting ',' delimiter") and _inside(text, position) == "{":
+        return f"invalid character {character} after object key:value pair"
+    if error.msg.startswith("Expecting ',' delimiter"):
+        return f"invalid character {character} after array element"
+    if error.msg.startswith("Expecting property name"):
+        return f"invalid character {character} looking for beginning of object key string"
+    if error.msg.startswith(("Invalid control character", "Invalid \\escape", "Invalid \\uXXXX")):
+        return f"invalid character {character} in string literal"
+    return f"invalid character {character} looking for beginning of value"
+
+
+def _inside(text: str, position: int) -> str:
+    """The innermost container open at ``position`` (strings skipped), ``{`` or ``[``."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for character in text[:position]:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (character == "\\", character != '"')
+        elif character == '"':
+            in_string = True
+        elif character in "{[":
+            stack.append(character)
+        elif character in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+def _go_char(character: str) -> str:
+    """A character as Go's JSON errors quote it: ``'x'``, ``'\\''``, ``'\\n'``."""
+    if character == "'":
+        return "'\\''"
+    if character == '"':
+        return "'\"'"
+    return repr(character) if character.isprintable() else "'" + json.dumps(character)[1:-1] + "'"
+
+
+def _go_json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array"
 
 
 def _refuse_constant(literal: str) -> float:
     raise ValueError(f"{literal} is not JSON")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
+def _finite_float(text: str) -> JsonNumber:
+    value = JsonNumber(text)
     if not math.isfinite(value):
         raise ValueError(f"{text} is out of range")
     return value
@@ -139,23 +219,47 @@ class RequestBody:
 
 
 def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[str]]:
-    """Parameters validated by ``schema`` (path segments win over the body) and Vault's warning
-    about parameters the endpoint does not know (those the path gives it are known)."""
+    """Parameters validated by ``schema`` as Vault's framework reads a body.
+
+    A ``null`` is a parameter not given. Path segments win over the body. Parameters the endpoint
+    does not know are ignored, and so are the other product's kebab-case spellings (``aliases``)
+    unless the request is in that dialect. What was ignored or replaced by the path is kept for
+    ``vault_response``, which names them after the endpoint's own warnings, as Vault does; an
+    answer without a body (204) names nothing. The warnings returned are the endpoint's own
+    (none, here), for the handler to add to."""
+    body = body_parameters(request)
+    dialect = in_dialect(schema, request)
+    aliases: dict[str, str] = getattr(schema, "aliases", {}) if dialect else {}
     given = {key: value for key, value in from_path.items() if value}
-    parameters = {**_unaliased(schema, body_parameters(request)), **given}
-    unknown = sorted(key for key in parameters if key not in schema.fields and key not in given)
-    warnings = [f"Endpoint ignored these unrecognized parameters: [{' '.join(unknown)}]"] if unknown else []
-    return schema.load(parameters), warnings
+    known = set(schema.fields) | set(aliases)
+    ignored = sorted(key for key in body if key not in known and key not in given)
+    replaced = sorted(key for key in given if body.get(key) is not None)
+    present = {key: value for key, value in body.items() if value is not None and key in known}
+    parameters = {**_unaliased(aliases, present), **given}
+    note_ignored(ignored, replaced)
+    token = DIALECT.set(dialect)
+    try:
+        return schema.load(parameters), []
+    finally:
+        DIALECT.reset(token)
+
+
+def in_dialect(schema: Schema, request: Request) -> bool:
+    """Whether the request is in the other product's dialect: it addresses a ``site``, or its body
+    spells a parameter the kebab-case way. Only then are ``aliases`` (``metadata`` too) known."""
+    aliases: dict[str, str] = getattr(schema, "aliases", {})
+    return bool(aliases) and (SITE_PARAMETER in request.args
+                              or any("-" in key and key in aliases for key in body_parameters(request)))
 
 
 def uses_aliases(schema: Schema, request: Request) -> bool:
-    """Whether the body spells a parameter the other way the schema knows (``aliases``)."""
+    """Whether the request is in the dialect and the body spells a parameter the other way the
+    schema knows (``aliases``)."""
     aliases = getattr(schema, "aliases", {})
-    return any(key in aliases for key in body_parameters(request))
+    return in_dialect(schema, request) and any(key in aliases for key in body_parameters(request))
 
 
-def _unaliased(schema: Schema, parameters: dict[str, Any]) -> dict[str, Any]:
-    aliases: dict[str, str] = getattr(schema, "aliases", {})
+def _unaliased(aliases: Mapping[str, str], parameters: dict[str, Any]) -> dict[str, Any]:
     result = {key: value for key, value in parameters.items() if key not in aliases}
     for alias, value in parameters.items():
         name = aliases.get(alias)

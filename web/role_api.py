@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, request
-from marshmallow import fields
 
 from tokenledger.application.audit import AuditService
 from tokenledger.application.role_service import RoleService
@@ -13,7 +12,7 @@ from tokenledger.web.access import is_list_request, paged_keys
 from tokenledger.web.audit_api import as_of
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION
-from tokenledger.web.fields import Duration, NameList, RequestSchema, WholeNumber
+from tokenledger.web.fields import Duration, NameList, RequestSchema, VaultBoolean, VaultString, WholeNumber
 from tokenledger.web.request_input import RequestBody
 
 
@@ -25,10 +24,10 @@ class RoleWriteSchema(RequestSchema):
     allowed_policies_glob = NameList()
     disallowed_policies_glob = NameList()
     allowed_entity_aliases = NameList()
-    orphan = fields.Boolean()
-    renewable = fields.Boolean()
-    path_suffix = fields.String()
-    token_type = fields.String()
+    orphan = VaultBoolean()
+    renewable = VaultBoolean()
+    path_suffix = VaultString()
+    token_type = VaultString()
     period = Duration()
     explicit_max_ttl = Duration()
     bound_cidrs = NameList()
@@ -37,7 +36,7 @@ class RoleWriteSchema(RequestSchema):
     token_ttl = Duration()
     token_max_ttl = Duration()
     token_bound_cidrs = NameList()
-    token_no_default_policy = fields.Boolean()
+    token_no_default_policy = VaultBoolean()
     token_num_uses = WholeNumber()
     token_policies = NameList()
 

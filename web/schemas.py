@@ -10,7 +10,16 @@ from marshmallow import Schema, fields, post_load
 
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.token_view import TokenView
-from tokenledger.web.fields import Duration, NameList, RequestSchema, StringMap, WholeNumber
+from tokenledger.web.fields import (
+    Duration,
+    DurationText,
+    NameList,
+    RequestSchema,
+    StringMap,
+    VaultBoolean,
+    VaultString,
+    WholeNumber,
+)
 
 
 class CreateTokenSchema(RequestSchema):
@@ -26,20 +35,20 @@ class CreateTokenSchema(RequestSchema):
         "explicit-max-ttl": "explicit_max_ttl", "num-uses": "num_uses", "metadata": "meta",
     }
 
-    id = fields.String(load_default="")
+    id = VaultString(load_default="")
     policies = NameList(load_default=None, allow_none=True)
     meta = StringMap(load_default=None, allow_none=True)
-    no_parent = fields.Boolean(load_default=False)
-    no_default_policy = fields.Boolean(load_default=False)
-    renewable = fields.Boolean(load_default=None, allow_none=True)
-    lease = Duration(load_default=0)
-    ttl = Duration(load_default=0)
-    type = fields.String(load_default="")
-    explicit_max_ttl = Duration(load_default=0)
-    display_name = fields.String(load_default="")
+    no_parent = VaultBoolean(load_default=False)
+    no_default_policy = VaultBoolean(load_default=False)
+    renewable = VaultBoolean(load_default=None, allow_none=True)
+    lease = DurationText(load_default=0)
+    ttl = DurationText(load_default=0)
+    type = VaultString(load_default="")
+    explicit_max_ttl = DurationText(load_default=0)
+    display_name = VaultString(load_default="")
     num_uses = WholeNumber(load_default=0)
-    period = Duration(load_default=0)
-    entity_alias = fields.String(load_default="")
+    period = DurationText(load_default=0)
+    entity_alias = VaultString(load_default="")
     bound_cidrs = NameList(load_default=())
 
     @post_load
@@ -64,15 +73,15 @@ class CreateTokenSchema(RequestSchema):
 
 
 class TokenBodySchema(RequestSchema):
-    token = fields.String(load_default="")
+    token = VaultString(load_default="")
 
 
 class AccessorBodySchema(RequestSchema):
-    accessor = fields.String(load_default="")
+    accessor = VaultString(load_default="")
 
 
 class LookupAccessorBodySchema(AccessorBodySchema):
-    as_of = fields.String(load_default=None, allow_none=True)
+    as_of = VaultString(load_default=None, allow_none=True)
 
 
 class RenewBodySchema(TokenBodySchema):
@@ -84,6 +93,9 @@ class RenewAccessorBodySchema(AccessorBodySchema):
 
 
 class IncrementBodySchema(RequestSchema):
+    """renew-self's: Vault also knows a ``token`` there, unused."""
+
+    token = VaultString(load_default="")
     increment = Duration(load_default=0)
 
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, request
-from marshmallow import fields
 
 from tokenledger.application.audit import AuditService
 from tokenledger.application.policy_service import PolicyService
@@ -21,7 +20,7 @@ from tokenledger.web.audit_api import HistoryEndpoints, as_of
 from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import SYS_BLUEPRINT, error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
-from tokenledger.web.fields import NameList, RequestSchema
+from tokenledger.web.fields import NameList, RequestSchema, VaultString
 from tokenledger.web.openapi_docs import AS_OF, DONE, WARNED
 from tokenledger.web.openapi_schemas import (
     CapabilitiesDataSchema,
@@ -44,15 +43,15 @@ WRITE = ("POST", "PUT")
 class PolicyBodySchema(RequestSchema):
     """``sys/policy`` takes the text as ``policy`` or, in older clients, ``rules``."""
 
-    policy = fields.String(load_default="")
-    rules = fields.String(load_default="")
+    policy = VaultString(load_default="")
+    rules = VaultString(load_default="")
 
 
 class CapabilitiesSchema(RequestSchema):
     paths = NameList(load_default=())
     path = NameList(load_default=())
-    token = fields.String(load_default="")
-    accessor = fields.String(load_default="")
+    token = VaultString(load_default="")
+    accessor = VaultString(load_default="")
 
 
 POLICY_BODY = PolicyBodySchema()

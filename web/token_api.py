@@ -23,7 +23,7 @@ from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handler
 from tokenledger.web.namespace import addresses_a_site
 from tokenledger.web.openapi_docs import AS_OF, AUTH_ANSWER, DONE, LOOKUP_ANSWER, REVOKED, WARNED
 from tokenledger.web.openapi_schemas import AccessorListSchema, LookupAccessorDataSchema, RoleReadSchema
-from tokenledger.web.request_input import RequestBody, body_parameters, body_reader
+from tokenledger.web.request_input import RequestBody, body_reader
 from tokenledger.web.role_api import ROLE_WRITE, RoleEndpoints
 from tokenledger.web.routes import Answer, Doc, Link, Route, RoutedBlueprint
 from tokenledger.web.unrouted import add_unrouted_paths
@@ -34,8 +34,6 @@ READ_OR_UPDATE = ("GET", "POST", "PUT")
 TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "
                 "printed to Vault's server logs.")
 
-ROLE_NAME_REPLACED = ("Endpoint replaced the value of these parameters with the values captured from "
-                      "the endpoint's path: [role_name]")
 
 
 def create_token_blueprint(runtime: Runtime) -> Blueprint:
@@ -76,8 +74,6 @@ class TokenEndpoints:
         """Only the path names a role (the ACL decides on ``create/<role_name>``): one in the body
         is ignored, with a warning."""
         command, warnings = body.load()
-        if role_name and "role_name" in body_parameters(request):
-            warnings.append(ROLE_NAME_REPLACED)
         command = replace(command, orphan_endpoint=orphan_endpoint, role_name=role_name)
         finite_only = addresses_a_site(request) or body.uses_aliases()
         issued = self._service.create(caller, command, finite_only=finite_only)
@@ -95,8 +91,11 @@ class TokenEndpoints:
             token = parameters["token"]
         return self._lookup_response(self._service.lookup(token, caller.namespace), token, warnings)
 
-    def lookup_self(self, caller: Caller) -> Response:
-        return self._lookup_response(caller.view, caller.raw_token, [])
+    def lookup_self(self, caller: Caller, body: RequestBody) -> Response:
+        """A body's parameters are read only for Vault's warning about those it ignores (its
+        ``token`` is unused, as in Vault)."""
+        warnings = body.load()[1] if request.method != "GET" else []
+        return self._lookup_response(caller.view, caller.raw_token, warnings)
 
     def lookup_accessor(self, caller: Caller, body: RequestBody, accessor: str = "") -> Response:
         """With ``as_of`` (query or body), the token as it was then, whatever became of it since.
@@ -234,7 +233,7 @@ def token_routes(tokens: TokenEndpoints, roles: RoleEndpoints) -> tuple[Route, .
         lookup,
         replace(lookup, rules=("/lookup/<path:token>",), methods=("GET",)),
         Route(("/lookup-self",), READ_OR_UPDATE, tokens.lookup_self, Doc(
-            "Look up the calling token", (LOOKUP_ANSWER,))),
+            "Look up the calling token", (LOOKUP_ANSWER,)), body=schemas.TOKEN_BODY),
         Route(("/lookup-accessor", "/lookup-accessor/<accessor>"), READ_OR_UPDATE, tokens.lookup_accessor, Doc(
             "Look up a token by accessor",
             (Answer(200, data=LookupAccessorDataSchema, description="the token's properties"),),

@@ -1,0 +1,85 @@
+"""Differences from OpenBao that stay, each with its reason. A difference is allowed when its step
+name and its place (``status``, ``errors``, ``keys:data``, ``value:data.ttl``...) match an entry's
+patterns (shell-style). Keep this list short: every entry is a promise in the README."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from tests.compat.differential import Difference
+
+
+@dataclass(frozen=True)
+class Allowed:
+    title: str
+    why: str
+    steps: tuple[str, ...]
+    where: tuple[str, ...] = ("*",)
+    values: str = ""  # a regular expression searched in "tokenledger=<value> openbao=<value>"
+
+    def covers(self, difference: Difference) -> bool:
+        return (any(fnmatchcase(difference.step, step) for step in self.steps)
+                and any(fnmatchcase(difference.where, where) for where in self.where)
+                and re.search(self.values, f"tokenledger={difference.tokenledger!r} openbao={difference.openbao!r}")
+                is not None)
+
+
+ALLOWED: tuple[Allowed, ...] = (
+    Allowed(
+        "Answers carry `mount_type`.",
+        "Vault (1.11 and later) adds `\"mount_type\": \"token\"` to every answer of the token store; "
+        "OpenBao 2.7 leaves it out. Vault is followed.",
+        ("*",), ("keys:envelope",), r"^tokenledger=\['mount_type'\] openbao=\[\]$"),
+    Allowed(
+        "Policy reads answer `name` and `rules` (or `policy`) only.",
+        "OpenBao's policy versioning and check-and-set (`cas_required`, `version`, `modified`, "
+        "`allow_*_in_identity_templates`) are OpenBao's own, not Vault's.",
+        ("policy: read*", "acl: read*"), ("keys:data", "keys:top"),
+        r"^tokenledger=\[\] openbao=\['allow_slashes_in_identity_templates'"),
+    Allowed(
+        "The built-in `default` policy grants only what this server serves.",
+        "Vault's `default` policy also names cubbyhole, response wrapping, `sys/tools` and other "
+        "engines this token service does not have; tokenledger's grants the same token paths.",
+        ("policy: read default", "acl: read default"), ("value:data.rules", "value:data.policy",
+                                                          "value:rules", "value:policy")),
+    Allowed(
+        "The 2016 API's token-in-the-URL paths still answer.",
+        "`auth/token/lookup/<token>`, `renew/<token>`, `revoke/<token>` and `lookup-accessor/<accessor>` "
+        "are in the 2016 reference this server implements; Vault 1.0 and OpenBao removed them (404). "
+        "A client that does not use them sees no difference; prefer the body forms, which keep tokens "
+        "out of URLs and access logs.",
+        ("renew: by value in path", "revoke: in path", "lookup: GET in path", "lookup-accessor: in path")),
+    Allowed(
+        "`tidy` says \"Vault's server logs\".",
+        "OpenBao renamed the product in the warning's text; Vault's wording is kept.",
+        ("tidy",), ("value:warnings",)),
+    Allowed(
+        "Policy errors name the path once.",
+        "OpenBao repeats the prefix (`path \"x\": path \"x\": invalid capability`); Vault's "
+        "`failed to parse policy: path \"x\": invalid capability \"fly\"` is kept.",
+        ("policy: bad capability",), ("errors",)),
+    Allowed(
+        "A role write with a non-string `token_type` gets a 400.",
+        "OpenBao 2.7 drops the connection without an answer (a recovered panic); tokenledger refuses "
+        "the value as Vault's field conversion would.",
+        ("auth/token/roles/compat-bi token_type=*",), ("body",), "openbao='no answer: ConnectionError'$"),
+)
+
+
+def allowed(difference: Difference) -> Allowed | None:
+    return next((entry for entry in ALLOWED if entry.covers(difference)), None)
+
+
+README_HEADING = "## Differences from Vault"
+
+
+def readme_section() -> str:
+    """The README's section, written from the list (``tests/compat/test_differential.py`` checks it)."""
+    lines = [README_HEADING, "",
+             "A differential suite (`tests/compat/`, `python -m tests.compat`) sends the same requests to",
+             "a real OpenBao dev server and to tokenledger and compares status, errors, keys, JSON types and",
+             "values. Every difference it may find is one of these, each for the reason given:", ""]
+    lines += [f"- **{entry.title}** {entry.why}" for entry in ALLOWED]
+    return "\n".join(lines) + "\n"
