@@ -8,4 +8,5 @@ from tests.compat.scenarios import bad_input, roles_policies, tokens
 
 
 def all_steps() -> list[Step]:
-    return [*tokens.all_steps(), *roles_policies.all_steps(), *bad_input.all_steps(), *tokens.revoke_prefix()]
+    return [*tokens.all_steps(), *roles_policies.all_steps(), *tokens.extensions(), *bad_input.all_steps(),
+            *tokens.revoke_prefix()]

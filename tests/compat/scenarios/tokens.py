@@ -169,7 +169,8 @@ def revocations() -> list[Step]:
         create("revoke orphan child", "v4c", token="v4"),
         post("revoke orphan: revoke-orphan", "auth/token/revoke-orphan", {"token": var("v4")}),
         post("revoke orphan: child lives", "auth/token/lookup", {"token": var("v4c")}),
-        post("revoke: in path", "auth/token/revoke/" + var("v4c"), {}),
+        create("revoke in path", "v5"),
+        post("revoke: in path", "auth/token/revoke/" + var("v5"), {}),
         post("revoke: bad token", "auth/token/revoke", {"token": "not-a-token"}),
         post("revoke: bad accessor", "auth/token/revoke-accessor", {"accessor": "nope"}),
         post("revoke: missing token", "auth/token/revoke", {}),
@@ -210,6 +211,23 @@ def revoke_prefix() -> list[Step]:
         post("prefix: orphan endpoint token lives", "auth/token/lookup", {"token": var("k_orph")}),
         post("prefix: root alive", "auth/token/lookup-self", {}),
         post("prefix: unknown prefix", "sys/leases/revoke-prefix/auth/nothing", {}),
+    ]
+
+
+def extensions() -> list[Step]:
+    """What tokenledger adds or refuses on purpose: each shows as an allowed difference."""
+    return [
+        create("reuse id", "ri", {"id": "compat-reused-id"}),
+        post("reuse id: revoke", "auth/token/revoke", {"token": var("ri")}),
+        create("reuse id: again after revoke", "ri2", {"id": "compat-reused-id"}),
+        Step("lone surrogate", "POST", "auth/token/create", raw=b'{"display_name": "a\\ud800b"}',
+             headers={"Content-Type": "application/json"}),
+        Step("wrap ttl", "POST", "auth/token/create", {}, headers={"X-Vault-Wrap-TTL": "5m"}),
+        get("ledger head", "sys/ledger/head"),
+        post("lookup as_of", "auth/token/lookup", {"token": var("k_plain"), "as_of": "2020-01-01T00:00:00Z"}),
+        Step("accessors paged", "LIST", "auth/token/accessors?limit=2"),
+        create("entity alias", "ea", {"entity_alias": "web"}, path="auth/token/create/compat-aliases"),
+        *lookups("entity alias", "ea"),
     ]
 
 
