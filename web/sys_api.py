@@ -216,7 +216,7 @@ def sys_routes(endpoints: SysEndpoints, history: HistoryEndpoints, chain: ChainE
     delete_policy = Route(("/policy/<name>",), ("DELETE",), endpoints.delete_policy, Doc(
         "Delete an ACL policy", (DONE,), tag="sys/policy"), stored_name=normalize_policy_name)
     return (
-        Route(("/policy",), ("GET", "LIST"), endpoints.list_policies_legacy, Doc(
+        Route(("/policy",), ("GET",), endpoints.list_policies_legacy, Doc(
             "List ACL policies", (Answer(200, data=LegacyPolicyListSchema, description="policy names"),),
             tag="sys/policy")),
         Route(("/policy/<name>",), ("GET",), endpoints.read_policy_legacy, Doc(
