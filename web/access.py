@@ -22,7 +22,7 @@ Handler = Callable[..., Response]  # werkzeug's, which flask's extends: redirect
 Existence = Callable[[str, dict[str, str]], bool]
 StoredName = Callable[[str], str]
 
-_OPERATIONS = {"GET": "read", "HEAD": "read", "LIST": "list", "POST": "update", "PUT": "update",
+_OPERATIONS = {"GET": "read", "HEAD": "header", "LIST": "list", "POST": "update", "PUT": "update",
                "PATCH": "patch", "DELETE": "delete"}
 
 

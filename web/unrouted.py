@@ -71,13 +71,16 @@ def unrouted_answer() -> Response:
     return error_response(404, UNSUPPORTED_PATH)
 
 
-def served_as_list(handler: Handler) -> Handler:
-    """``handler`` of a route that serves no LIST, answering a GET with ``list=true`` as Vault
-    answers a LIST there (the gate has admitted it as a list)."""
+def served_as_vault_serves(handler: Handler, *, lists: bool) -> Handler:
+    """``handler`` of a route, answering what Vault's routes do not serve once the gate has
+    admitted it: a HEAD (Vault's ``header`` operation, which no route serves), and, where the
+    route serves no LIST (``lists`` false), a GET with ``list=true`` as a LIST there."""
 
     @wraps(handler)
     def view(caller: Caller, **path_parameters: str) -> BaseResponse:
-        if request.method == "GET" and is_list_request(request):
+        if request.method == "HEAD":
+            return error_response(405, UNSUPPORTED_OPERATION)
+        if not lists and request.method == "GET" and is_list_request(request):
             return unrouted_answer()
         return handler(caller, **path_parameters)
 

@@ -165,3 +165,11 @@ def test_renewing_the_initial_root_token_is_an_invalid_lease(client: FlaskClient
     child = create(client, policies=["root"])["auth"]["client_token"]
     response = call(client, "POST", "renew-self", child)
     assert (response.status_code, response.json) == (400, {"errors": ["lease is not renewable"]})
+
+
+def test_head_is_vaults_header_operation_which_no_policy_grants_and_no_route_serves(client: FlaskClient,
+                                                                                    user: str) -> None:
+    assert client.head(f"{API}/lookup-self", headers={"X-Vault-Token": user}).status_code == 403
+    assert client.head(f"{API}/lookup-self", headers={"X-Vault-Token": ROOT_TOKEN}).status_code == 405
+    assert client.head(f"{API}/nope", headers={"X-Vault-Token": ROOT_TOKEN}).status_code == 404
+    assert client.head(f"{API}/lookup-self").status_code == 403
