@@ -21,7 +21,7 @@ from tokenledger.domain.caller import Caller
 from tokenledger.domain.cidrs import address_allowed
 from tokenledger.domain.clock import Clock
 from tokenledger.domain.commands import CreateToken
-from tokenledger.domain.errors import InvalidRequest, PermissionDenied
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied, multierror
 from tokenledger.domain.issuance import (
     TokenPlan,
     check_custom_id,
@@ -37,7 +37,10 @@ from tokenledger.domain.token import Token
 from tokenledger.domain.token_secrets import TokenHasher, new_accessor, new_service_token
 from tokenledger.domain.token_view import TokenType, TokenView
 
-POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
+POLICY_DENIED = multierror("permission denied")
+MISSING_ACCESSOR = multierror("missing accessor")
+INVALID_ACCESSOR = multierror("invalid accessor")
+REVOKE_ORPHAN_NOT_SUDO = "root or sudo privileges required to revoke and orphan"
 HEAVY_USE = "the token is in heavy concurrent use, try again"
 EXPIRY_BATCH = 500
 
@@ -45,11 +48,13 @@ EXPIRY_BATCH = 500
 @dataclass(frozen=True)
 class Access:
     """What a request asks to do, for the caller's policies to decide: the Vault path (without
-    the namespace), the ACL operation, and the namespace the request addresses."""
+    the namespace), the ACL operation, the namespace the request addresses, and whether the
+    path is one of Vault's root paths."""
 
     path: str
     operation: str
     namespace: str = ""
+    needs_sudo: bool = False  # one of Vault's root paths: the ACL must grant sudo too
 
 
 @dataclass(frozen=True)
@@ -127,15 +132,36 @@ class TokenService:
     def admit(self, raw_token: str | None, remote_addr: str, access: Access | None = None) -> Caller:
         """``authenticate`` without spending a use: for a request that may still be refused
         before it is served (``spend_use`` then, once it will be)."""
+        caller = self.identify(raw_token, remote_addr, None if access is None else access.namespace)
+        return caller if access is None else self.authorise(caller, access)
+
+    def identify(self, raw_token: str | None, remote_addr: str, namespace: str | None = None) -> Caller:
+        """The live token behind a request, before its policies are asked (only a root token
+        holds sudo yet); ``namespace`` is the one the request addresses, by default the token's."""
         if not raw_token:
             raise PermissionDenied()
         view = self._tokens.live(raw_token)
         if view is None or not address_allowed(view.bound_cidrs, remote_addr):
             raise PermissionDenied()
-        sudo = self._authorise(view, access) if access is not None else view.is_root
-        namespace = view.namespace if access is None else access.namespace
         return Caller(view=view, raw_token=raw_token, actor=Actor(view.accessor, remote_addr),
-                      namespace=namespace, sudo=sudo)
+                      namespace=view.namespace if namespace is None else namespace, sudo=view.is_root)
+
+    def authorise(self, caller: Caller, access: Access) -> Caller:
+        """The caller, with whether it holds sudo on the path, if its policies allow what
+        ``access`` asks; a path Vault calls a root path also needs sudo."""
+        sudo = self._authorise(caller.view, access)
+        if access.needs_sudo and not sudo:
+            raise PermissionDenied(POLICY_DENIED)
+        return replace(caller, sudo=sudo)
+
+    def spend_refused_use(self, caller: Caller) -> None:
+        """A request the caller's policies refused spends a use all the same, as in Vault (its
+        last use revokes the token); a token already gone changes nothing."""
+        try:
+            caller = self.spend_use(caller)
+        except PermissionDenied:
+            return
+        self.settle(caller)
 
     def spend_use(self, caller: Caller) -> Caller:
         """The caller with one use of its token spent, if the token has a limit."""
@@ -314,7 +340,7 @@ class TokenService:
     def revoke_accessor(self, caller: Caller, accessor: str) -> list[str]:
         """Returns Vault's warning when no token holds the accessor."""
         if not accessor:
-            raise InvalidRequest("missing accessor")
+            raise InvalidRequest(MISSING_ACCESSOR)
         token_id = self._index.token_id_for_accessor(accessor)
         view = self._index.find(token_id) if token_id else None
         if view is None or view.namespace != caller.namespace:
@@ -323,10 +349,12 @@ class TokenService:
         return []
 
     def revoke_orphan(self, caller: Caller, raw_token: str) -> None:
-        """Revoke only this token; its children live on as orphans."""
-        self._require_sudo(caller)
+        """Revoke only this token; its children live on as orphans. Vault asks for sudo after the
+        token is given, with a 400 of its own."""
         if not raw_token:
             raise InvalidRequest("missing token ID")
+        if not caller.is_sudo:
+            raise InvalidRequest(REVOKE_ORPHAN_NOT_SUDO)
         view = self._tokens.live(raw_token, caller.namespace)
         if view is None:
             raise InvalidRequest("token to revoke not found")
@@ -357,11 +385,11 @@ class TokenService:
 
     def _view_for_accessor(self, accessor: str, namespace: str) -> TokenView:
         if not accessor:
-            raise InvalidRequest("missing accessor")
+            raise InvalidRequest(MISSING_ACCESSOR)
         token_id = self._index.token_id_for_accessor(accessor)
         view = self._index.find(token_id) if token_id else None
         if view is None or view.has_expired(self._clock.now()) or view.namespace != namespace:
-            raise InvalidRequest("invalid accessor")
+            raise InvalidRequest(INVALID_ACCESSOR)
         return view
 
     def _require_sudo(self, caller: Caller) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from tokenledger.domain.policies import ROOT
 from tokenledger.domain.policy_document import DENY, PathRule, PolicyDocument
 
-OPERATIONS = frozenset({"create", "read", "update", "patch", "delete", "list", "recover"})
+OPERATIONS = frozenset({"create", "read", "update", "patch", "delete", "list", "recover", "header"})  # no
+# capability grants ``header`` (a HEAD request's, as Vault calls it): only a root token passes it
 LIST = "list"
 SUDO = "sudo"
 

@@ -20,3 +20,9 @@ class PermissionDenied(LedgerError):
 
 class ConcurrentUpdate(LedgerError):
     """Optimistic concurrency could not settle a write after several attempts (HTTP 409)."""
+
+
+def multierror(message: str) -> str:
+    """``message`` as Vault answers an error its request handling collected (go-multierror's text):
+    what a handler returns as an error rather than as an error response, such as ``invalid accessor``."""
+    return f"1 error occurred:\n\t* {message}\n\n"

@@ -11,7 +11,8 @@ from flask import Request, g, request
 from werkzeug.wrappers import Response
 
 from tokenledger.application.token_service import Access, TokenService
-from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.caller import Caller
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.web.consistency import required_position, stamp_written_position, wait_for_position
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.namespace import request_namespace
@@ -21,14 +22,41 @@ Handler = Callable[..., Response]  # werkzeug's, which flask's extends: redirect
 Existence = Callable[[str, dict[str, str]], bool]
 StoredName = Callable[[str], str]
 
-_OPERATIONS = {"GET": "read", "HEAD": "read", "LIST": "list", "POST": "update", "PUT": "update",
+_OPERATIONS = {"GET": "read", "HEAD": "header", "LIST": "list", "POST": "update", "PUT": "update",
                "PATCH": "patch", "DELETE": "delete"}
 
 
 class Gate:
-    def __init__(self, service: TokenService, index_wait_seconds: float) -> None:
+    """``root_paths`` are Vault's root paths of the mount (full Vault paths, a trailing ``*``
+    matching any rest): whatever the policies grant there, a caller also needs sudo, and is
+    refused before the path is routed, as in Vault."""
+
+    def __init__(self, service: TokenService, index_wait_seconds: float, root_paths: tuple[str, ...] = ()) -> None:
         self._service = service
         self._index_wait_seconds = index_wait_seconds
+        self._root_paths = root_paths
+
+    def admit(self, token: str | None, remote_addr: str, access: Access) -> Caller:
+        """The caller allowed to do what ``access`` asks. A request its policies refuse spends one
+        use of a limited token all the same (Vault spends it before asking the ACL)."""
+        caller = self._service.identify(token, remote_addr, access.namespace)
+        try:
+            return self._service.authorise(caller, access)
+        except PermissionDenied:
+            self._service.spend_refused_use(caller)
+            raise
+
+    def access(self, request: Request, path: str, path_parameters: dict[str, str],
+               exists: Existence | None = None) -> Access:
+        namespace = request_namespace(request)
+        return Access(path, operation(request, namespace, path_parameters, exists), namespace,
+                      needs_sudo=is_root_path(path, self._root_paths))
+
+    def pass_unrouted(self, path: str) -> None:
+        """Admit a request to a path no mount serves (``path`` below ``/v1/``), spending a use
+        as a served one would: Vault checks the token and its policies before routing."""
+        caller = self.admit(presented_token(request), request.remote_addr or "", self.access(request, path, {}))
+        self._service.settle(self._service.spend_use(caller))
 
     def guard(self, handler: Handler, vault_prefix: str, rule: str,
               exists: Existence | None = None, stored_name: StoredName | None = None) -> Handler:
@@ -45,19 +73,18 @@ class Gate:
         def view(**path_parameters: str) -> Response:
             wanted = required_position(request)
             self._service.take_written_position()
-            namespace = request_namespace(request)
             path = vault_path(request, vault_prefix, rule)
             if stored_name is not None:
                 path, path_parameters = _with_stored_name(path, rule, path_parameters, stored_name)
-            access = Access(path, operation(request, namespace, path_parameters, exists), namespace)
+            access = self.access(request, path, path_parameters, exists)
             # Only callers the ACL admits may wait for an index (and hold a thread meanwhile);
             # they are admitted again on the read models the wait brought, as before it, and
             # the use is spent after it, so that a 412 spends none.
             token, remote_addr = presented_token(request), request.remote_addr or ""
-            caller = self._service.admit(token, remote_addr, access)
+            caller = self.admit(token, remote_addr, access)
             if wanted is not None:
                 wait_for_position(self._service, wanted, self._index_wait_seconds)
-                caller = self._service.admit(token, remote_addr, access)
+                caller = self.admit(token, remote_addr, access)
             caller = self._service.spend_use(caller)
             g.accessor = caller.view.accessor
             try:
@@ -67,6 +94,12 @@ class Gate:
             return stamp_written_position(self._service, response)
 
         return view
+
+
+def is_root_path(path: str, root_paths: tuple[str, ...]) -> bool:
+    """Whether ``path`` is one of ``root_paths`` (a trailing ``*`` matches any rest), as Vault
+    matches a backend's ``PathsSpecial.Root``."""
+    return any(path.startswith(root[:-1]) if root.endswith("*") else path == root for root in root_paths)
 
 
 def _with_stored_name(path: str, rule: str, path_parameters: dict[str, str],

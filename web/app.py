@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from tokenledger.domain.clock import Clock
+from tokenledger.web.access import Gate
 from tokenledger.web.errors import register_error_handlers
 from tokenledger.web.observability import install_observability
 from tokenledger.web.openapi import register_openapi
@@ -12,6 +13,7 @@ from tokenledger.web.request_input import body_reader, refuse_nul_characters
 from tokenledger.web.sys_api import create_sys_blueprint
 from tokenledger.web.token_api import create_token_blueprint
 from tokenledger.web.ui import create_ui_blueprint
+from tokenledger.web.unrouted import add_unmounted_paths
 from tokenledger.wiring.bootstrap import Runtime, bootstrap
 from tokenledger.wiring.settings import Settings
 
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.before_request(refuse_nul_characters)
     register_openapi(app)
     register_error_handlers(app)
+    add_unmounted_paths(app, Gate(runtime.service, runtime.settings.index_wait_seconds))
     return app
 
 

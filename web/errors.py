@@ -44,6 +44,15 @@ def register_error_handlers(target: Flask | Blueprint) -> None:
         target.register_error_handler(Exception, _server_error)
 
 
+def error_of(error: LedgerError) -> Response:
+    """The answer to ``error`` where no error handler is at work (inside another one)."""
+    if isinstance(error, PermissionDenied):
+        return _permission_denied(error)
+    if isinstance(error, InvalidRequest):
+        return _invalid_request(error)
+    return _conflict(error)
+
+
 def _permission_denied(error: PermissionDenied) -> Response:
     return error_response(403, str(error))
 

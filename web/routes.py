@@ -24,6 +24,7 @@ from tokenledger.domain.caller import Caller
 from tokenledger.web.access import Existence, Gate, Handler, StoredName
 from tokenledger.web.fields import RequestSchema
 from tokenledger.web.request_input import RequestBody
+from tokenledger.web.unrouted import served_as_vault_serves
 
 JSON, HTML, TEXT, FORM = "application/json", "text/html", "text/plain", "application/x-www-form-urlencoded"
 
@@ -134,7 +135,8 @@ class RoutedBlueprint(Blueprint):
             assert route.body is None, f"{route.endpoint(rule)}: only the gate's routes load a body"
             return route.handler
         assert self._gate is not None, f"{route.endpoint(rule)} needs the blueprint's gate"
-        return self._gate.guard(_with_body(route), self._vault_prefix, rule, route.exists, route.stored_name)
+        handler = served_as_vault_serves(_with_body(route), lists="LIST" in route.methods)
+        return self._gate.guard(handler, self._vault_prefix, rule, route.exists, route.stored_name)
 
 
 def _with_body(route: Route) -> Handler:

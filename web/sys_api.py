@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.token_service import TokenService
 from tokenledger.domain import policies
 from tokenledger.domain.caller import Caller
+from tokenledger.domain.errors import InvalidRequest, PermissionDenied, multierror
 from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web.access import Gate, is_list_request, paged_keys
@@ -55,12 +57,19 @@ class CapabilitiesSchema(RequestSchema):
 
 
 POLICY_BODY = PolicyBodySchema()
+RULES_DEPRECATED = "'rules' is deprecated, please use 'policy' instead"
+POLICY_MISSING = "'policy' parameter not supplied or empty"
+ROOT_PATHS = tuple(f"sys/{path}" for path in (  # Vault's: sudo needed, before routing
+    "auth/*", "remount", "audit", "audit/*", "raw", "raw/*", "rotate", "rotate/keyring", "rotate/root",
+    "config/cors", "config/auditing/*", "config/ui/headers/*", "plugins/catalog/*", "revoke-prefix/*",
+    "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*", "leases",
+    "internal/inspect/*"))
 CAPABILITIES_BODY = CapabilitiesSchema()
 
 
 def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     """Mount it at ``/v1/sys``."""
-    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds, ROOT_PATHS)
     blueprint = RoutedBlueprint(SYS_BLUEPRINT, __name__, gate, "sys")
     register_error_handlers(blueprint)
     blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
@@ -111,13 +120,24 @@ class SysEndpoints:
             return error_response(404)
         return vault_response(data={"name": normalize_policy_name(name), text_key: text}, data_at_top=data_at_top)
 
+    def write_policy_legacy(self, caller: Caller, body: RequestBody, name: str) -> Response:
+        """``sys/policy`` also takes the deprecated ``rules``, with Vault's warning."""
+        return self._write(caller, body, name, legacy=True)
+
     def write_policy(self, caller: Caller, body: RequestBody, name: str) -> Response:
+        """``sys/policies/acl`` takes only ``policy``."""
+        return self._write(caller, body, name, legacy=False)
+
+    def _write(self, caller: Caller, body: RequestBody, name: str, *, legacy: bool) -> Response:
         if not name:
             return error_response(405, UNSUPPORTED_OPERATION)
         parameters, warnings = body.load()
-        text = parameters["policy"] or parameters["rules"]
+        text = parameters["policy"]
+        if not text and legacy and parameters["rules"]:
+            text = parameters["rules"]
+            warnings.append(RULES_DEPRECATED)
         if not text:
-            return error_response(400, "'policy' parameter not supplied or empty")
+            return error_response(400, POLICY_MISSING)
         self._policies.write(caller.actor, caller.namespace, name, text)
         return vault_response(warnings=warnings) if warnings else no_content()
 
@@ -138,23 +158,39 @@ class SysEndpoints:
 
     def capabilities_self(self, caller: Caller, body: RequestBody) -> Response:
         parameters, _ = body.load()
-        return self._capabilities(caller.view, parameters)
+        return self._capabilities(lambda: caller.view, parameters)
 
     def capabilities_of_token(self, caller: Caller, body: RequestBody) -> Response:
         """Another token's capabilities, without spending one of its uses."""
         parameters, _ = body.load()
-        return self._capabilities(self._tokens.lookup(parameters["token"], caller.namespace), parameters)
+        return self._capabilities(lambda: self._token_for_capabilities(parameters["token"], caller.namespace),
+                                  parameters)
 
     def capabilities_of_accessor(self, caller: Caller, body: RequestBody) -> Response:
+        """The accessor is asked for before the paths, and a missing one is Vault's own answer."""
         parameters, _ = body.load()
-        return self._capabilities(self._tokens.lookup_accessor(parameters["accessor"], caller.namespace), parameters)
+        if not parameters["accessor"]:
+            return error_response(400, "missing accessor")
+        view = self._tokens.lookup_accessor(parameters["accessor"], caller.namespace)
+        return self._capabilities(lambda: view, parameters)
 
-    def _capabilities(self, view: TokenView, parameters: dict[str, Any]) -> Response:
-        """As Vault: ``path`` is read only when ``paths`` names none; a single path (as asked,
-        before duplicates are merged) also answers as ``capabilities``, for older clients."""
+    def _token_for_capabilities(self, token: str, namespace: str) -> TokenView:
+        """Vault's 400s, collected as its request handling collects them."""
+        if not token:
+            raise InvalidRequest(multierror("missing token"))
+        try:
+            return self._tokens.lookup(token, namespace)
+        except PermissionDenied:
+            raise InvalidRequest(multierror("invalid token")) from None
+
+    def _capabilities(self, token: Callable[[], TokenView], parameters: dict[str, Any]) -> Response:
+        """As Vault: the paths are asked for before the token (a missing one is the first error);
+        ``path`` is read only when ``paths`` names none; a single path (as asked, before duplicates
+        are merged) also answers as ``capabilities``, for older clients."""
         paths = list(parameters["paths"]) or list(parameters["path"])
         if not paths:
             return error_response(400, "paths must be supplied")
+        view = token()
         acl = self._policies.acl(view.namespace, view.policies)
         data: dict[str, list[str]] = {path: acl.capabilities(path) for path in paths}
         if len(paths) == 1:
@@ -182,7 +218,7 @@ _TOKEN_PAGE = (Answer(200, data=TokenPageSchema, description="a page of tokens")
 
 def sys_routes(endpoints: SysEndpoints, history: HistoryEndpoints, chain: ChainEndpoints) -> tuple[Route, ...]:
     """The ``sys`` blueprint's routes. The ACL sees a policy's name as stored (trimmed, lower-cased)."""
-    write_policy = Route(("/policy/<name>",), WRITE, endpoints.write_policy, Doc(
+    write_policy = Route(("/policy/<name>",), WRITE, endpoints.write_policy_legacy, Doc(
         "Create or update an ACL policy (HCL or JSON)", (DONE, WARNED), tag="sys/policy",
         example={"policy": 'path "auth/token/create/deploy" { capabilities = ["update"] }'}, links=_POLICY_LINKS),
         body=POLICY_BODY, stored_name=normalize_policy_name)
@@ -205,7 +241,7 @@ def sys_routes(endpoints: SysEndpoints, history: HistoryEndpoints, chain: ChainE
             "Read an ACL policy", (Answer(200, data=PolicyReadSchema, description="the text as `policy`"),),
             query=("as_of",), tag="sys/policy", description=AS_OF + " 404 if none."),
             stored_name=normalize_policy_name),
-        replace(write_policy, rules=("/policies/acl/<name>",)),
+        replace(write_policy, rules=("/policies/acl/<name>",), handler=endpoints.write_policy),
         replace(delete_policy, rules=("/policies/acl/<name>",)),
         Route(("/leases/revoke-prefix/<path:prefix>",), WRITE, endpoints.revoke_prefix, Doc(
             "Revoke every token created under a path prefix (sudo)", (DONE,), tag="sys/leases",

@@ -34,11 +34,12 @@ READ_OR_UPDATE = ("GET", "POST", "PUT")
 TIDY_WARNING = ("Tidy operation successfully started. Any information from the operation will be "
                 "printed to Vault's server logs.")
 
+ROOT_PATHS = ("auth/token/revoke-orphan/*", "auth/token/accessors*")  # Vault's: sudo needed, before routing
 
 
 def create_token_blueprint(runtime: Runtime) -> Blueprint:
     """A blueprint serving Vault's token API, roles included; mount it at ``/v1/auth/token``."""
-    gate = Gate(runtime.service, runtime.settings.index_wait_seconds)
+    gate = Gate(runtime.service, runtime.settings.index_wait_seconds, ROOT_PATHS)
     blueprint = RoutedBlueprint("vault_token_auth", __name__, gate, "auth/token")
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
@@ -86,9 +87,9 @@ class TokenEndpoints:
         if request.method == "GET":
             token = token or caller.raw_token
             warnings: list[str] = []
-        else:
+        else:  # no token given: the caller's own, as in Vault
             parameters, warnings = body.load()
-            token = parameters["token"]
+            token = parameters["token"] or caller.raw_token
         return self._lookup_response(self._service.lookup(token, caller.namespace), token, warnings)
 
     def lookup_self(self, caller: Caller, body: RequestBody) -> Response:

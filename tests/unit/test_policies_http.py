@@ -115,10 +115,26 @@ def test_rewriting_the_default_policy_changes_every_token(client: FlaskClient) -
     assert call(client, "GET", "sys/policy/default").json["data"]["rules"].startswith('path "auth/token/renew')
 
 
-def test_a_refused_request_spends_no_use(client: FlaskClient) -> None:
+def test_a_refused_request_spends_a_use_as_in_vault(client: FlaskClient, app: Flask) -> None:
     token = issue(client, policies=["web"], num_uses=2)
+    before = event_count(runtime_of(app))
     assert call(client, "POST", "create", token).status_code == 403
-    assert call(client, "GET", "lookup-self", token).json["data"]["num_uses"] == 1
+    assert event_count(runtime_of(app)) == before + 1  # the use, recorded as any other
+    assert call(client, "GET", "lookup-self", token).json["data"]["num_uses"] == -1  # its last use
+    assert call(client, "GET", "lookup-self", token).status_code == 403
+
+
+def test_a_refused_last_use_revokes_the_token(client: FlaskClient) -> None:
+    token = issue(client, policies=["web"], num_uses=1)
+    refused = call(client, "POST", "create", token)
+    assert (refused.status_code, refused.json) == (403, {"errors": [POLICY_DENIED]})
+    assert call(client, "GET", "lookup-self", token).json == {"errors": ["permission denied"]}
+
+
+def test_a_forged_token_spends_nothing_and_records_nothing(client: FlaskClient, app: Flask) -> None:
+    before = event_count(runtime_of(app))
+    assert call(client, "POST", "create", "hvs.forged").status_code == 403
+    assert event_count(runtime_of(app)) == before
 
 
 def test_capabilities_self_reports_what_the_policies_grant(client: FlaskClient) -> None:
@@ -142,4 +158,18 @@ def test_capabilities_of_another_token_or_accessor_spend_none_of_its_uses(client
     assert by_token.json["data"]["capabilities"] == ["update"]
     assert by_accessor.json["data"]["sys/policy/x"] == ["deny"]
     assert call(client, "POST", "lookup", body={"token": auth["client_token"]}).json["data"]["num_uses"] == 3
-    assert call(client, "POST", "sys/capabilities", body={"token": "hvs.nope", "paths": ["x"]}).status_code == 403
+
+
+
+@pytest.mark.parametrize(("path", "body", "message"), [
+    ("sys/capabilities", {"token": "hvs.nope", "paths": ["x"]}, "1 error occurred:\n\t* invalid token\n\n"),
+    ("sys/capabilities", {"token": "", "paths": ["x"]}, "1 error occurred:\n\t* missing token\n\n"),
+    ("sys/capabilities", {"token": "hvs.nope"}, "paths must be supplied"),
+    ("sys/capabilities-accessor", {"accessor": "nope", "paths": ["x"]}, "1 error occurred:\n\t* invalid accessor\n\n"),
+    ("sys/capabilities-accessor", {"accessor": "nope"}, "1 error occurred:\n\t* invalid accessor\n\n"),
+    ("sys/capabilities-accessor", {"paths": ["x"]}, "missing accessor"),
+])
+def test_capabilities_of_an_unknown_token_or_accessor_are_vaults_400s(
+        client: FlaskClient, path: str, body: dict[str, object], message: str) -> None:
+    response = call(client, "POST", path, body=body)
+    assert (response.status_code, response.json) == (400, {"errors": [message]})

@@ -52,8 +52,10 @@ def test_revoke_orphan_keeps_the_children_alive_as_orphans(service: TokenService
 
 def test_revoke_orphan_needs_sudo_and_an_existing_token(service: TokenService, root: Caller) -> None:
     holder = login(service, child_of(service, root))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidRequest, match="^root or sudo privileges required to revoke and orphan$"):
         service.revoke_orphan(holder, ROOT_TOKEN)
+    with pytest.raises(InvalidRequest, match="^missing token ID$"):  # asked before sudo, as in Vault
+        service.revoke_orphan(holder, "")
     with pytest.raises(InvalidRequest, match="token to revoke not found"):
         service.revoke_orphan(root, "no-such-token")
 
