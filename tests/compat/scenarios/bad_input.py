@@ -48,7 +48,7 @@ METHOD_PATHS = ["auth/token/create", "auth/token/lookup-self", "auth/token/renew
                 "auth/token/roles/compat-plain", "sys/policy/compat-p1", "sys/capabilities-self",
                 "auth/token/tidy", "auth/token/lookup-accessor", "sys/policy"]
 UNKNOWN_PATHS = ["auth/token/nope", "auth/token/", "auth/token", "auth/token/roles/", "sys/nope", "sys/policy/",
-                 "nope/x", "auth/nope/login", "secret/data/x", "auth/token/create/", "auth/token/lookup-self/x"]
+                 "nope/x", "auth/nope/login", "auth/token/create/", "auth/token/lookup-self/x"]
 
 
 def odd_values() -> list[Step]:
