@@ -353,12 +353,10 @@ def _lease(
     limits: TtlLimits,
     now: datetime,
 ) -> leases.Lease:
-    if ttl == 0 and period == 0:
-        is_root = policies.ROOT in token_policies
-        if explicit_max_ttl == 0 and is_root:
+    if ttl == 0 and period == 0 and policies.ROOT in token_policies:
+        if explicit_max_ttl == 0:
             return leases.Lease(ttl=0)
-        if explicit_max_ttl > 0:
-            ttl = explicit_max_ttl if is_root else min(explicit_max_ttl, limits.default_ttl)
+        ttl = explicit_max_ttl  # any other token starts from the default TTL, capped with Vault's warning
     return leases.calculate(
         limits,
         now=now,

@@ -457,7 +457,8 @@ def test_the_roles_ttl_is_still_capped_by_the_system_maximum() -> None:
 
 def test_the_roles_max_ttl_caps_the_lifetime_as_an_explicit_max_ttl() -> None:
     child = plan_with(role(token_max_ttl=900), of=USER)
-    assert (child.ttl, child.explicit_max_ttl, child.warnings) == (900, 900, [])
+    assert (child.ttl, child.explicit_max_ttl) == (900, 900)
+    assert child.warnings == ['TTL of "768h" exceeded the effective max_ttl of "15m"; TTL value is capped accordingly']
     asked_longer = plan_with(role(token_max_ttl=900), CreateToken(ttl=3600), of=USER)
     assert (asked_longer.ttl, asked_longer.explicit_max_ttl) == (900, 900)
     assert asked_longer.warnings == [
@@ -482,15 +483,17 @@ def test_the_explicit_max_ttl_is_the_smallest_set_of_the_requests_and_the_roles(
     assert child.explicit_max_ttl == expected
 
 
-def test_the_roles_max_ttl_keeps_only_vaults_explicit_max_warning() -> None:
+def test_the_roles_max_ttl_warns_only_as_vault_warns_of_a_capped_default_ttl() -> None:
     both = plan_with(role(token_explicit_max_ttl=7200, token_max_ttl=1800),
                      CreateToken(policies=("web",), explicit_max_ttl=3600))
+    capped = 'TTL of "768h" exceeded the effective max_ttl of "30m"; TTL value is capped accordingly'
     assert both.explicit_max_ttl == 1800
     assert both.warnings == [
         "Explicit max TTL specified both during creation call and in role; "
         "using the lesser value of 3600 seconds",
+        capped,
     ]
-    assert plan_with(role(token_max_ttl=1800), CreateToken(explicit_max_ttl=3600)).warnings == []
+    assert plan_with(role(token_max_ttl=1800), CreateToken(explicit_max_ttl=3600)).warnings == []  # a root child
 
 
 def test_the_roles_max_ttl_ends_a_periodic_token() -> None:
