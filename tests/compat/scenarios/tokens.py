@@ -171,6 +171,7 @@ def revocations() -> list[Step]:
         post("revoke orphan: child lives", "auth/token/lookup", {"token": var("v4c")}),
         create("revoke in path", "v5"),
         post("revoke: in path", "auth/token/revoke/" + var("v5"), {}),
+        post("revoke in path: revoke by body too", "auth/token/revoke", {"token": var("v5")}),
         post("revoke: bad token", "auth/token/revoke", {"token": "not-a-token"}),
         post("revoke: bad accessor", "auth/token/revoke-accessor", {"accessor": "nope"}),
         post("revoke: missing token", "auth/token/revoke", {}),
