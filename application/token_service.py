@@ -291,8 +291,12 @@ class TokenService:
         return self._renew(caller.view, increment, caller.actor)
 
     def renew_accessor(self, caller: Caller, accessor: str, increment: int) -> Renewal:
+        """Vault's accessor renewal keeps only the error of a refused renewal, not its text."""
         view = self._view_for_accessor(accessor, caller.namespace)
-        return self._renew(view, increment, caller.actor)
+        try:
+            return self._renew(view, increment, caller.actor)
+        except InvalidRequest:
+            raise InvalidRequest(multierror("invalid request")) from None
 
     def _renew(self, view: TokenView, increment: int, actor: Actor) -> Renewal:
         if view.token_type == TokenType.BATCH:

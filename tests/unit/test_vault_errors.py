@@ -173,3 +173,10 @@ def test_head_is_vaults_header_operation_which_no_policy_grants_and_no_route_ser
     assert client.head(f"{API}/lookup-self", headers={"X-Vault-Token": ROOT_TOKEN}).status_code == 405
     assert client.head(f"{API}/nope", headers={"X-Vault-Token": ROOT_TOKEN}).status_code == 404
     assert client.head(f"{API}/lookup-self").status_code == 403
+
+
+
+def test_an_accessor_renewal_that_is_refused_answers_only_vaults_invalid_request(client: FlaskClient) -> None:
+    accessor = create(client, renewable=False, ttl="1h")["auth"]["accessor"]
+    refused = call(client, "POST", "renew-accessor", body={"accessor": accessor})
+    assert (refused.status_code, refused.json) == (400, {"errors": ["1 error occurred:\n\t* invalid request\n\n"]})
