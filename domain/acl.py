@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from tokenledger.domain.policies import ROOT
 from tokenledger.domain.policy_document import DENY, PathRule, PolicyDocument
 
-OPERATIONS = frozenset({"create", "read", "update", "patch", "delete", "list", "recover", "header"})  # no
-# capability grants ``header`` (a HEAD request's, as Vault calls it): only a root token passes it
+OPERATIONS = frozenset({"create", "read", "update", "patch", "delete", "list", "recover", "header", "options"})
+# No capability grants ``header`` (a HEAD request's, as Vault calls it) nor ``options`` (an OPTIONS request's,
+# which Vault's HTTP layer sends on with no operation at all): only a root token passes them.
 LIST = "list"
 SUDO = "sudo"
 

@@ -23,7 +23,7 @@ Existence = Callable[[str, dict[str, str]], bool]
 StoredName = Callable[[str], str]
 
 _OPERATIONS = {"GET": "read", "HEAD": "header", "LIST": "list", "POST": "update", "PUT": "update",
-               "PATCH": "patch", "DELETE": "delete"}
+               "PATCH": "patch", "DELETE": "delete", "OPTIONS": "options"}
 
 
 class Gate:

@@ -7,6 +7,7 @@ from flask import Flask
 from tokenledger.domain.clock import Clock
 from tokenledger.web.access import Gate
 from tokenledger.web.errors import register_error_handlers
+from tokenledger.web.media_type import refuse_unpatchable
 from tokenledger.web.observability import install_observability
 from tokenledger.web.openapi import register_openapi
 from tokenledger.web.request_input import body_reader, refuse_nul_characters
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_observability(app, runtime)  # first: its request ID and clock cover refused requests too
     app.before_request(body_reader(runtime.settings.max_request_size))
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unpatchable)
     register_openapi(app)
     register_error_handlers(app)
     add_unmounted_paths(app, Gate(runtime.service, runtime.settings.index_wait_seconds))

@@ -125,9 +125,11 @@ class RoutedBlueprint(Blueprint):
 
     def add_routes(self, routes: Iterable[Route]) -> None:
         for route in routes:
+            # A gated route takes OPTIONS itself (Vault answers it after the ACL), not Flask.
+            methods = [*route.methods, *(["OPTIONS"] if route.gated else [])]
             for rule in route.rules:
                 self.add_url_rule(rule, endpoint=route.endpoint(rule), view_func=self._view(route, rule),
-                                  methods=list(route.methods))
+                                  methods=methods)
             self.routes.append(route)
 
     def _view(self, route: Route, rule: str) -> Handler:

@@ -220,6 +220,11 @@ def token_routes(tokens: TokenEndpoints, roles: RoleEndpoints) -> tuple[Route, .
     lookup = Route(("/lookup",), READ_OR_UPDATE, tokens.lookup, Doc(
         "Look up a token (GET: the caller's own, or the token in the path)", (LOOKUP_ANSWER,)),
         body=schemas.TOKEN_BODY)
+    lookup_accessor = Route(("/lookup-accessor",), UPDATE, tokens.lookup_accessor, Doc(
+        "Look up a token by accessor",
+        (Answer(200, data=LookupAccessorDataSchema, description="the token's properties"),),
+        query=("as_of",), description=AS_OF + " `as_of` may be in the body too."),
+        body=schemas.LOOKUP_ACCESSOR_BODY, path_fields=("accessor",))
     return (
         Route(("/create", "/create/<role_name>"), UPDATE, tokens.create, Doc(
             "Create a token (a child of the caller unless no_parent), optionally against a role", (AUTH_ANSWER,),
@@ -235,11 +240,9 @@ def token_routes(tokens: TokenEndpoints, roles: RoleEndpoints) -> tuple[Route, .
         replace(lookup, rules=("/lookup/<path:token>",), methods=("GET",)),
         Route(("/lookup-self",), READ_OR_UPDATE, tokens.lookup_self, Doc(
             "Look up the calling token", (LOOKUP_ANSWER,)), body=schemas.TOKEN_BODY),
-        Route(("/lookup-accessor", "/lookup-accessor/<accessor>"), READ_OR_UPDATE, tokens.lookup_accessor, Doc(
-            "Look up a token by accessor",
-            (Answer(200, data=LookupAccessorDataSchema, description="the token's properties"),),
-            query=("as_of",), description=AS_OF + " `as_of` may be in the body too."),
-            body=schemas.LOOKUP_ACCESSOR_BODY, path_fields=("accessor",)),
+        lookup_accessor,
+        # Vault reads no token by accessor at lookup-accessor (405): a GET names it in the path.
+        replace(lookup_accessor, rules=("/lookup-accessor/<accessor>",), methods=READ_OR_UPDATE),
         Route(("/renew", "/renew/<path:token>"), UPDATE, tokens.renew, Doc("Renew a token", (AUTH_ANSWER,)),
               body=schemas.RENEW_BODY, path_fields=("token",)),
         Route(("/renew-self",), UPDATE, tokens.renew_self, Doc("Renew the calling token", (AUTH_ANSWER,)),

@@ -22,8 +22,11 @@ from tokenledger.web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, erro
 
 RULE = "/<path:unknown>"
 ENDPOINT = "unrouted"
+MOUNT_RULE = "/"
+MOUNT_ENDPOINT = "unrouted_mount"
 ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "LIST", "PATCH", "HEAD", "OPTIONS"]
 _MOUNTS = ("/v1/auth/token/", "/v1/sys/")
+NO_ROUTE_SERVES = ("HEAD", "OPTIONS")  # methods every route takes, to answer them as Vault does
 
 
 def add_unrouted_paths(blueprint: Blueprint, gate: Gate, vault_prefix: str) -> None:
@@ -34,6 +37,9 @@ def add_unrouted_paths(blueprint: Blueprint, gate: Gate, vault_prefix: str) -> N
     werkzeug now redirects to the one path the policies see."""
     blueprint.add_url_rule(RULE, endpoint=ENDPOINT, view_func=gate.guard(_unrouted, vault_prefix, RULE),
                            methods=ANY_METHOD)
+    # The mount point itself, with its ``/`` or without (Vault's router adds it): no backend path.
+    blueprint.add_url_rule(MOUNT_RULE, endpoint=MOUNT_ENDPOINT, methods=ANY_METHOD, strict_slashes=False,
+                           view_func=gate.guard(_at_mount, vault_prefix, MOUNT_RULE))
 
 
 def add_unmounted_paths(app: Flask, gate: Gate) -> None:
@@ -64,6 +70,10 @@ def _unrouted(caller: Caller, unknown: str) -> Response:
     return unrouted_answer()
 
 
+def _at_mount(caller: Caller) -> Response:
+    return unrouted_answer()
+
+
 def unrouted_answer() -> Response:
     """405 where another method is served at the path, else 404."""
     if _served_by_another_method():
@@ -73,12 +83,13 @@ def unrouted_answer() -> Response:
 
 def served_as_vault_serves(handler: Handler, *, lists: bool) -> Handler:
     """``handler`` of a route, answering what Vault's routes do not serve once the gate has
-    admitted it: a HEAD (Vault's ``header`` operation, which no route serves), and, where the
-    route serves no LIST (``lists`` false), a GET with ``list=true`` as a LIST there."""
+    admitted it: a HEAD (Vault's ``header`` operation, which no route serves) and an OPTIONS (sent
+    on by Vault with no operation, CORS being off), and, where the route serves no LIST (``lists``
+    false), a GET with ``list=true`` as a LIST there."""
 
     @wraps(handler)
     def view(caller: Caller, **path_parameters: str) -> BaseResponse:
-        if request.method == "HEAD":
+        if request.method in NO_ROUTE_SERVES:
             return error_response(405, UNSUPPORTED_OPERATION)
         if not lists and request.method == "GET" and is_list_request(request):
             return unrouted_answer()
@@ -88,7 +99,7 @@ def served_as_vault_serves(handler: Handler, *, lists: bool) -> Handler:
 
 
 def is_unrouted(endpoint: str) -> bool:
-    return endpoint.rsplit(".", 1)[-1] == ENDPOINT
+    return endpoint.rsplit(".", 1)[-1] in (ENDPOINT, MOUNT_ENDPOINT)
 
 
 def _served_by_another_method() -> bool:

@@ -57,11 +57,11 @@ def parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[tuple[st
 
 def missing_from_spec(app: Flask, spec: dict[str, Any]) -> list[str]:
     """``METHOD rule`` for every route method the document does not describe, computed from the
-    app's url_map: all but ``static``, the catch-all, and Flask's automatic HEAD and OPTIONS. A
+    app's url_map: all but ``static``, the catch-alls (below a mount and at it), and HEAD and OPTIONS. A
     LIST must be a ``get`` with a required ``list`` query parameter (as must a GET of a LIST route)."""
     missing = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.rule.endswith("/<path:unknown>"):
+        if rule.endpoint == "static" or rule.rule.endswith("/<path:unknown>") or rule.endpoint.endswith("_mount"):
             continue
         path = re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", rule.rule)
         item = spec["paths"].get(path, {})

@@ -74,8 +74,9 @@ def test_a_list_is_decided_on_the_path_with_a_slash_and_exact_rules_first(client
 
 
 def test_other_methods_on_known_paths_are_unsupported_operations(client: FlaskClient) -> None:
-    for method, path in (("DELETE", "create"), ("GET", "renew"), ("PATCH", "create"), ("GET", "accessors")):
-        response = call(client, method, path)
+    for method, path in (("DELETE", "create"), ("GET", "renew"), ("PATCH", "create"), ("GET", "accessors"),
+                         ("GET", "lookup-accessor"), ("OPTIONS", "create")):
+        response = call(client, method, path, headers={"Content-Type": "application/merge-patch+json"})
         assert (response.status_code, response.json) == (405, {"errors": [UNSUPPORTED_OPERATION]}), path
 
 
