@@ -36,7 +36,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "Policy reads answer `name` and `rules` (or `policy`) only.",
         "OpenBao's policy versioning and check-and-set (`cas_required`, `version`, `modified`, "
         "`allow_*_in_identity_templates`) are OpenBao's own, not Vault's.",
-        ("policy: read*", "acl: read*"), ("keys:data", "keys:top"),
+        ("policy: read*", "acl: read*", "GET sys/policy/*"), ("keys:data", "keys:top"),
         r"^tokenledger=\[\] openbao=\['allow_slashes_in_identity_templates'"),
     Allowed(
         "The built-in `default` policy grants only what this server serves.",
@@ -54,7 +54,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         "`tidy` says \"Vault's server logs\".",
         "OpenBao renamed the product in the warning's text; Vault's wording is kept.",
-        ("tidy",), ("value:warnings",)),
+        ("tidy", "PUT auth/token/tidy"), ("value:warnings",)),
     Allowed(
         "Policy errors name the path once.",
         "OpenBao repeats the prefix (`path \"x\": path \"x\": invalid capability`); Vault's "
@@ -103,6 +103,23 @@ ALLOWED: tuple[Allowed, ...] = (
         "Vault (Go) turns it into U+FFFD and stores the altered text; tokenledger will not record "
         "a value other than the one sent.",
         ("lone surrogate",), ("status", "errors", "body")),
+    Allowed(
+        "OPTIONS is Vault's: 405 (or 404), after the ACL.",
+        "With CORS off, Vault passes OPTIONS to its core, where no policy grants it (403) and, for "
+        "root, no route serves it (405). OpenBao 2.7 added its own 400 `cannot handle internal-only "
+        "request operation` in August 2026; Vault's answer is kept.",
+        ("OPTIONS *",), ("status", "body", "errors")),
+    Allowed(
+        "`sys/capabilities` without a `token` is a 400.",
+        "Vault and OpenBao answer 500 `no token found`; here bad input is always a 4xx, so it is "
+        "400 `1 error occurred: missing token`, the text Vault gives one step later.",
+        ("caps: no token",), ("status", "errors")),
+    Allowed(
+        "`LIST sys/policy/<name>` is a 404.",
+        "Undocumented in both: Vault answers it with every policy, whatever the name (a leftover of "
+        "its 2018 route rewrite), OpenBao with the policies starting with the name. The documented "
+        "`LIST sys/policy` and `LIST sys/policies/acl` answer as Vault's.",
+        ("LIST sys/policy/compat-p1",), ("status", "errors")),
     Allowed(
         "A role write with a non-string `token_type` gets a 400.",
         "OpenBao 2.7 drops the connection without an answer (a recovered panic); tokenledger refuses "

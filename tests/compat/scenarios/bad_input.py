@@ -116,4 +116,4 @@ def callers() -> list[Step]:
 
 
 def all_steps() -> list[Step]:
-    return [*odd_values(), *bodies(), *methods(), *unknown_paths(), *callers()]
+    return [*methods(), *odd_values(), *bodies(), *unknown_paths(), *callers()]  # LIST accessors before odd creates
