@@ -202,8 +202,8 @@ def _check_name(name: str) -> None:
 def _check_no_negative_durations(given: Mapping[str, object]) -> None:
     for key in _DURATIONS:
         if key in given and _int(given, key) < 0:
-            raise InvalidRequest(
-                f'Field validation failed: error converting input for field "{key}": '
+            raise InvalidRequest(  # validated in Vault's existence check: no "Field validation failed"
+                f'error converting input for field "{key}": '
                 f"cannot provide negative value '{_int(given, key)}'"
             )
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from tokenledger.domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
 from tokenledger.web.consistency import IndexNotReached
 from tokenledger.web.envelope import error_response
-from tokenledger.web.fields import BareMessage
+from tokenledger.web.fields import VALIDATION_PREFIX, BareMessage, ConversionFailed
 from tokenledger.web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,13 @@ def _validation_failed(error: ValidationError) -> Response:
 
 def validation_messages(error: ValidationError) -> list[str]:
     """Vault's words: the framework's conversion errors (``Field validation failed: error converting
-    input for field "ttl": ...``) first, then those its handler answers as they are (``BareMessage``)."""
+    input for field "ttl": ...``; no prefix where an existence check validated them, ``ConversionFailed``)
+    first, then those its handler answers as they are (``BareMessage``)."""
     messages = error.messages
+    prefix = error.prefix if isinstance(error, ConversionFailed) else VALIDATION_PREFIX
     if isinstance(messages, dict):
         converting = [
-            f'Field validation failed: error converting input for field "{field}": {"; ".join(texts)}'
+            f'{prefix}error converting input for field "{field}": {"; ".join(texts)}'
             for field, problems in sorted(messages.items())
             if (texts := [m for m in _flatten(problems) if not isinstance(m, BareMessage)])
         ]

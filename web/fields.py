@@ -243,14 +243,111 @@ def count_parameter(text: str, name: str, maximum: int) -> int:
 
 
 class NameList(fields.Field):  # type: ignore[type-arg]
-    """A JSON array of strings, or one comma-delimited string."""
+    """A JSON array of strings, or one comma-delimited string (this server's own fields, such as
+    create's ``bound_cidrs``, and the other product's dialect)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        return _name_list(value)
+
+
+def _name_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ValidationError("must be a list of strings or a comma-delimited string")
+
+
+def go_value(value: Any) -> str:
+    """A decoded JSON value as Go's ``%v`` prints it (``map[a:1]``, ``[a b]``, ``<nil>``)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, JsonNumber):
+        return value.literal
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{key}:{go_value(item)}" for key, item in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(item) for item in value) + "]"
+    return str(value)
+
+
+def _weak_strings(value: Any, describe: Any) -> list[str]:
+    """``mapstructure``'s weak decoding into ``[]string``: a list element by element (a number as
+    written, a boolean as ``1`` or ``0``, ``null`` as ``""``), an empty object as no elements, and
+    any other value lifted into a list of one. An element that is a list or object is refused,
+    in the words ``describe(index, element)`` gives."""
+    if isinstance(value, dict) and not value:
+        return []
+    items = value if isinstance(value, list) else [value]
+    result: list[str] = []
+    for index, item in enumerate(items):
+        if item is None:
+            result.append("")
+        elif isinstance(item, (dict, list)):
+            raise ValidationError(describe(index, item))
+        else:
+            result.append(vault_text(item))
+    return result
+
+
+def _decoding_error(index: int, item: Any) -> str:
+    """The older ``mapstructure``'s words (``parseutil.ParseCommaStringSlice``'s)."""
+    return (f"1 error(s) decoding:\n\n* '[{index}]' expected type 'string', got unconvertible type "
+            f"'{_go_type(item)}', value: '{go_value(item)}'")
+
+
+def _decoding_failed(index: int, item: Any) -> str:
+    """The newer ``mapstructure``'s words (the framework's own slices and key pairs)."""
+    return (f"decoding failed due to the following error(s):\n\n'[{index}]' expected type 'string', "
+            f"got unconvertible type '{_go_type(item)}'")
+
+
+class CommaStringList(fields.Field):  # type: ignore[type-arg]
+    """Vault's ``TypeCommaStringSlice`` (roles' ``allowed_policies``, capabilities' ``paths``): a
+    string split at its commas, each part trimmed and empty ones dropped; a number or boolean as
+    one string (``1.5``, ``1``); a list element by element (``_weak_strings``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        if DIALECT.get():
+            return _name_list(value)
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        raise ValidationError("must be a list of strings or a comma-delimited string")
+        return tuple(item.strip() for item in _weak_strings(value, _decoding_error) if item.strip())
+
+
+class StringList(fields.Field):  # type: ignore[type-arg]
+    """Vault's ``TypeStringSlice``, as create reads its ``policies``: a string is ONE name (commas
+    and all; ``""`` is none), a number or boolean one name as written (``1.5``, ``1``), a list
+    element by element, each trimmed. In the other product's dialect, a comma-delimited string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        if DIALECT.get():
+            return _name_list(value)
+        if value == "":
+            return ()
+        return tuple(item.strip() for item in _weak_strings(value, _decoding_failed))
+
+
+class KeyValuePairs(fields.Field):  # type: ignore[type-arg]
+    """Vault's ``TypeKVPairs`` (create's ``meta``): an object whose values are read as strings (a
+    number as written, a boolean as ``1`` or ``0``, ``null`` as ``""``), else a list of ``key=value``
+    strings (one string is a list of one), each split at its first ``=``. In the other product's
+    dialect, an object of strings only."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:
+        if DIALECT.get():
+            return _DIALECT_MAP.deserialize(value)  # type: ignore[no-any-return]
+        if isinstance(value, dict) and all(not isinstance(item, (dict, list)) for item in value.values()):
+            return {key: "" if item is None else vault_text(item) for key, item in value.items()}
+        result: dict[str, str] = {}
+        for index, pair in enumerate(_weak_strings(value, _decoding_failed)):
+            key, equals, text = pair.partition("=")
+            if not equals or not key:
+                raise ValidationError(f'invalid key pair at index {index} in field "{attr}"')
+            result[key] = text
+        return result
 
 
 class StringMap(fields.Dict):
@@ -258,10 +355,29 @@ class StringMap(fields.Dict):
         super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
 
 
+_DIALECT_MAP = StringMap()
+
+
 class RequestSchema(Schema):
-    """``aliases`` maps another spelling of a parameter to the field it stands for."""
+    """``aliases`` maps another spelling of a parameter to the field it stands for.
+
+    ``existence_checked``: Vault validates the fields of a path with an existence check (a role
+    write) in that check, and answers a conversion error as it is, without the framework's
+    ``Field validation failed: `` prefix."""
 
     aliases: ClassVar[dict[str, str]] = {}
+    existence_checked: ClassVar[bool] = False
 
     class Meta:
         unknown = EXCLUDE
+
+
+class ConversionFailed(ValidationError):
+    """A body's field that could not be converted, with the prefix Vault puts before the error."""
+
+    def __init__(self, error: ValidationError, prefix: str) -> None:
+        super().__init__(error.messages)
+        self.prefix = prefix
+
+
+VALIDATION_PREFIX = "Field validation failed: "

@@ -14,7 +14,16 @@ from marshmallow import Schema, fields
 
 from tokenledger.application.lookup_format import LookupDataSchema
 from tokenledger.domain.durations import MAX_SECONDS
-from tokenledger.web.fields import MAX_WHOLE_NUMBER, Duration, DurationText, NameList, WholeNumber
+from tokenledger.web.fields import (
+    MAX_WHOLE_NUMBER,
+    CommaStringList,
+    Duration,
+    DurationText,
+    KeyValuePairs,
+    NameList,
+    StringList,
+    WholeNumber,
+)
 from tokenledger.web.openapi_schemas import CapabilitiesDataSchema, LookupAccessorDataSchema
 
 JsonSchema = dict[str, Any]
@@ -66,9 +75,16 @@ def function_field_types(self: Any, field: fields.Field, ret: JsonSchema, **_: A
         return copy.deepcopy(_DURATION)
     if isinstance(field, WholeNumber):
         return copy.deepcopy(_WHOLE_NUMBER)
-    if isinstance(field, NameList):
+    if isinstance(field, (NameList, CommaStringList)):
         return {"anyOf": [{"type": "array", "items": {"type": "string"}},
                           {"type": "string", "description": "comma-delimited"}]}
+    if isinstance(field, StringList):
+        return {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                          {"type": "string", "description": "one name, commas and all"}]}
+    if isinstance(field, KeyValuePairs):
+        return {"anyOf": [{"type": "object", "additionalProperties": {"type": "string"}},
+                          {"type": "array", "items": {"type": "string", "description": "key=value"}},
+                          {"type": "string", "description": "key=value"}]}
     if isinstance(field, fields.Constant):
         if field.constant is None:
             return {"type": "object", "nullable": True}

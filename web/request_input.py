@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
@@ -12,11 +13,11 @@ from typing import IO, Any
 from urllib.parse import parse_qsl
 
 from flask import Request, request
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from tokenledger.domain.errors import InvalidRequest
 from tokenledger.web.envelope import note_ignored
-from tokenledger.web.fields import DIALECT, JsonNumber
+from tokenledger.web.fields import DIALECT, VALIDATION_PREFIX, ConversionFailed, JsonNumber
 from tokenledger.web.namespace import SITE_PARAMETER
 from tokenledger.wiring.settings import DEFAULT_MAX_REQUEST_SIZE
 
@@ -29,6 +30,16 @@ _BODY_KEY = "tokenledger.body"
 _PARAMETERS_KEY = "tokenledger.parameters"
 _READ_SIZE = 64 * 1024
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _go_replacement(error: UnicodeError) -> tuple[str, int]:
+    """Go's decoder reads each byte that is not UTF-8 as U+FFFD, and accepts the body."""
+    assert isinstance(error, UnicodeDecodeError)
+    return "\ufffd" * (error.end - error.start), error.end
+
+
+GO_REPLACE = "tokenledger.go-replace"
+codecs.register_error(GO_REPLACE, _go_replacement)
 
 
 class RequestTooLarge(Exception):
@@ -87,7 +98,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     after ``failed to decode JSON input: ``). A ``null`` body is no parameters."""
     decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8", errors=GO_REPLACE)
         parsed, end = decoder.raw_decode(text, len(text) - len(text.lstrip(_JSON_SPACE)))
     except json.JSONDecodeError as error:
         raise InvalidRequest(JSON_DECODE_PREFIX + _go_json_error(error)) from None
@@ -120,6 +131,9 @@ def _go_json_error(error: json.JSONDecodeError) -> str:
     if position >= len(text):
         return "unexpected EOF"
     character = _go_char(text[position])
+    before = text[:position].rstrip(_JSON_SPACE)
+    if text[position] in "}]" and before.endswith(","):
+        return "invalid character ',' looking for beginning of value"  # OpenBao names a trailing comma
     if error.msg.startswith("Expecting ':'"):
         return f"invalid character {character} after object key"
     if error.msg.startswith("Expecting ',' delimiter") and _inside(text, position) == "{":
@@ -234,14 +248,26 @@ def load(schema: Schema, request: Request, **from_path: str) -> tuple[Any, list[
     known = set(schema.fields) | set(aliases)
     ignored = sorted(key for key in body if key not in known and key not in given)
     replaced = sorted(key for key in given if body.get(key) is not None)
-    present = {key: value for key, value in body.items() if value is not None and key in known}
+    present = {key: value for key, value in body.items()
+               if key in known and (value is not None or _takes_null(schema, key))}
     parameters = {**_unaliased(aliases, present), **given}
     note_ignored(ignored, replaced)
     token = DIALECT.set(dialect)
     try:
-        return schema.load(parameters), []
+        loaded = schema.load(parameters)
+    except ValidationError as error:
+        prefix = "" if getattr(schema, "existence_checked", False) else VALIDATION_PREFIX
+        raise ConversionFailed(error, prefix) from None
     finally:
         DIALECT.reset(token)
+    return loaded, []
+
+
+def _takes_null(schema: Schema, key: str) -> bool:
+    """Whether a ``null`` for ``key`` reaches the handler: only where the field allows one (roles'
+    ``token_type``, whose ``null`` Vault's handler refuses); elsewhere it is a parameter not given."""
+    field = schema.fields.get(key)
+    return field is not None and field.allow_none
 
 
 def in_dialect(schema: Schema, request: Request) -> bool:

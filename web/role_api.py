@@ -12,33 +12,43 @@ from tokenledger.web.access import is_list_request, paged_keys
 from tokenledger.web.audit_api import as_of
 from tokenledger.web.envelope import error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION
-from tokenledger.web.fields import Duration, NameList, RequestSchema, VaultBoolean, VaultString, WholeNumber
+from tokenledger.web.fields import (
+    CommaStringList,
+    Duration,
+    RequestSchema,
+    VaultBoolean,
+    VaultString,
+    WholeNumber,
+)
 from tokenledger.web.request_input import RequestBody
 
 
 class RoleWriteSchema(RequestSchema):
-    """Every field optional with no default: an update changes only the fields it gives."""
+    """Every field optional with no default: an update changes only the fields it gives. Vault's
+    field types (``token_store.go``, ``tokenutil``); validated by the existence check (no prefix)."""
 
-    allowed_policies = NameList()
-    disallowed_policies = NameList()
-    allowed_policies_glob = NameList()
-    disallowed_policies_glob = NameList()
-    allowed_entity_aliases = NameList()
+    existence_checked = True
+
+    allowed_policies = CommaStringList()
+    disallowed_policies = CommaStringList()
+    allowed_policies_glob = CommaStringList()
+    disallowed_policies_glob = CommaStringList()
+    allowed_entity_aliases = CommaStringList()
     orphan = VaultBoolean()
     renewable = VaultBoolean()
     path_suffix = VaultString()
-    token_type = VaultString()
+    token_type = VaultString(allow_none=True)  # null is refused by the role's rules, in Vault's words
     period = Duration()
     explicit_max_ttl = Duration()
-    bound_cidrs = NameList()
+    bound_cidrs = CommaStringList()
     token_period = Duration()
     token_explicit_max_ttl = Duration()
     token_ttl = Duration()
     token_max_ttl = Duration()
-    token_bound_cidrs = NameList()
+    token_bound_cidrs = CommaStringList()
     token_no_default_policy = VaultBoolean()
     token_num_uses = WholeNumber()
-    token_policies = NameList()
+    token_policies = CommaStringList()
 
 
 ROLE_WRITE = RoleWriteSchema()

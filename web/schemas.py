@@ -13,9 +13,10 @@ from tokenledger.domain.token_view import TokenView
 from tokenledger.web.fields import (
     Duration,
     DurationText,
+    KeyValuePairs,
     NameList,
     RequestSchema,
-    StringMap,
+    StringList,
     VaultBoolean,
     VaultString,
     WholeNumber,
@@ -36,8 +37,8 @@ class CreateTokenSchema(RequestSchema):
     }
 
     id = VaultString(load_default="")
-    policies = NameList(load_default=None, allow_none=True)
-    meta = StringMap(load_default=None, allow_none=True)
+    policies = StringList(load_default=None, allow_none=True)
+    meta = KeyValuePairs(load_default=None, allow_none=True)
     no_parent = VaultBoolean(load_default=False)
     no_default_policy = VaultBoolean(load_default=False)
     renewable = VaultBoolean(load_default=None, allow_none=True)

@@ -22,7 +22,7 @@ from tokenledger.web.audit_api import HistoryEndpoints, as_of
 from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import SYS_BLUEPRINT, error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
-from tokenledger.web.fields import NameList, RequestSchema, VaultString
+from tokenledger.web.fields import CommaStringList, RequestSchema, VaultString
 from tokenledger.web.openapi_docs import AS_OF, DONE, WARNED
 from tokenledger.web.openapi_schemas import (
     CapabilitiesDataSchema,
@@ -50,8 +50,8 @@ class PolicyBodySchema(RequestSchema):
 
 
 class CapabilitiesSchema(RequestSchema):
-    paths = NameList(load_default=())
-    path = NameList(load_default=())
+    paths = CommaStringList(load_default=())
+    path = CommaStringList(load_default=())
     token = VaultString(load_default="")
     accessor = VaultString(load_default="")
 

@@ -23,7 +23,7 @@ from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handler
 from tokenledger.web.namespace import addresses_a_site
 from tokenledger.web.openapi_docs import AS_OF, AUTH_ANSWER, DONE, LOOKUP_ANSWER, REVOKED, WARNED
 from tokenledger.web.openapi_schemas import AccessorListSchema, LookupAccessorDataSchema, RoleReadSchema
-from tokenledger.web.request_input import RequestBody, body_reader
+from tokenledger.web.request_input import RequestBody, body_parameters, body_reader
 from tokenledger.web.role_api import ROLE_WRITE, RoleEndpoints
 from tokenledger.web.routes import Answer, Doc, Link, Route, RoutedBlueprint
 from tokenledger.web.unrouted import add_unrouted_paths
@@ -44,6 +44,7 @@ def create_token_blueprint(runtime: Runtime) -> Blueprint:
     register_error_handlers(blueprint)
     blueprint.before_request(_refuse_response_wrapping)
     blueprint.before_request(body_reader(runtime.settings.max_request_size, parse_updates=True))
+    blueprint.before_request(_refuse_token_not_text)
     tokens = TokenEndpoints(runtime.service, runtime.clock, runtime.tidy, runtime.audit)
     blueprint.add_routes(token_routes(tokens, RoleEndpoints(runtime.roles, runtime.audit)))
     add_unrouted_paths(blueprint, gate, "auth/token")
@@ -54,6 +55,18 @@ def _refuse_response_wrapping() -> None:
     """Ignoring ``X-Vault-Wrap-TTL`` would hand out a bare token where a wrapped one was asked for."""
     if request.headers.get("X-Vault-Wrap-TTL"):
         raise InvalidRequest("response wrapping is not supported by this server")
+
+
+TOKEN_IN_BODY_PATHS = frozenset(f"/v1/auth/token/{name}" for name in ("lookup", "renew", "revoke", "revoke-orphan"))
+
+
+def _refuse_token_not_text() -> None:
+    """Vault reads the ``token`` of these paths' bodies before routing, to find its namespace: one
+    that is not a string (``null`` too) is a 403 ``invalid token``, whoever calls."""
+    if request.method in UPDATE and request.path in TOKEN_IN_BODY_PATHS:
+        parameters = body_parameters(request)
+        if "token" in parameters and not isinstance(parameters["token"], str):
+            raise PermissionDenied("invalid token")
 
 
 class TokenEndpoints:

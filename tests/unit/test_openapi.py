@@ -198,7 +198,7 @@ def test_create_takes_vault_parameters_and_the_kebab_case_aliases(spec: dict[str
             assert properties["no-parent"]["type"] == "boolean"
             assert "alias of `no_parent`" in properties["no-parent"]["description"]
             assert properties["max-ttl"]["anyOf"] == properties["explicit_max_ttl"]["anyOf"]
-            assert properties["metadata"]["additionalProperties"] == {"type": "string"}
+            assert properties["metadata"]["anyOf"][0]["additionalProperties"] == {"type": "string"}
     assert ("path", "role_name") in parameters(spec, spec["paths"]["/v1/auth/token/create/{role_name}"]["post"])
 
 

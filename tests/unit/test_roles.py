@@ -128,7 +128,7 @@ def test_bad_cidrs_are_refused_naming_the_field_and_the_value() -> None:
 @pytest.mark.parametrize("field", ["token_period", "token_explicit_max_ttl", "period", "explicit_max_ttl"])
 def test_negative_durations_fail_field_validation(field: str) -> None:
     assert refused({field: -5}) == (
-        f"Field validation failed: error converting input for field \"{field}\": "
+        f"error converting input for field \"{field}\": "
         "cannot provide negative value '-5'"
     )
 
@@ -159,7 +159,7 @@ def test_the_ttl_max_ttl_and_policies_fields_are_taken_without_a_warning() -> No
 @pytest.mark.parametrize("field", ["token_ttl", "token_max_ttl"])
 def test_a_negative_ttl_or_max_ttl_fails_field_validation(field: str) -> None:
     assert refused({field: -1}) == (
-        f"Field validation failed: error converting input for field \"{field}\": "
+        f"error converting input for field \"{field}\": "
         "cannot provide negative value '-1'"
     )
 
