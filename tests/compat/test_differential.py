@@ -8,6 +8,7 @@ import re
 from tests.compat.allowlist import ALLOWED, README_HEADING, readme_section
 from tests.compat.differential import Outcome
 from tests.compat.harness import summary, unexplained
+from tests.compat.scenarios import all_steps
 from tests.support.paths import REPO
 
 MINIMUM_STEPS = 800
@@ -31,3 +32,8 @@ def test_the_readme_lists_the_allowed_differences() -> None:
     found = re.search(rf"^{re.escape(README_HEADING)}\n.*?(?=^## |\Z)", readme, re.S | re.M)
     assert found is not None, f"README.md lacks {README_HEADING!r}"
     assert found.group(0).rstrip() == readme_section().rstrip(), "regenerate it: python -m tests.compat --readme"
+
+
+def test_step_names_are_unique() -> None:
+    names = [step.name for step in all_steps()]
+    assert len(names) == len(set(names)), "the summary and the allow-list tell steps apart by name"

@@ -138,7 +138,7 @@ def children() -> list[Step]:
         create("child batch", "c10", {"type": "batch"}, token="p1"),
         post("child: lookup other token", "auth/token/lookup", {"token": var("c1")}, token="p1"),
         post("child: renew other", "auth/token/renew", {"token": var("c1")}, token="p1"),
-        get("child: lookup-self", "auth/token/lookup-self", token="c1"),
+        get("child: lookup-self again", "auth/token/lookup-self", token="c1"),
         listing("child: accessors denied", "auth/token/accessors", token="c1"),
         post("child: capabilities-self", "sys/capabilities-self", {"paths": ["auth/token/create", "secret/a"]},
              token="c1"),
