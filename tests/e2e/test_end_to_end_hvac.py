@@ -138,3 +138,14 @@ def test_bound_cidrs_and_tidy(server_url: str, root: hvac.Client) -> None:
     assert as_token(server_url, bound_here["auth"]["client_token"]).auth.token.lookup_self()["data"]
     tidied = root.auth.token.tidy()
     assert tidied.status_code == 202
+
+
+def test_hvacs_older_calls_and_the_keys_older_clients_read(server_url: str, root: hvac.Client) -> None:
+    """``renew_token`` sends ``"increment": null`` (Vault reads null as not given), and older code
+    reads ``rules``, ``keys`` and a path's capabilities at the top of Vault's answers."""
+    token = root.auth.token.create(policies=["web"], ttl="1h")["auth"]["client_token"]
+    assert root.renew_token(token)["auth"]["lease_duration"] == 3600
+    assert root.auth.token.renew(token)["auth"]["lease_duration"] == 3600
+    assert root.sys.read_policy("web")["rules"] == CREATES_TOKENS
+    assert "web" in root.sys.list_policies()["policies"]
+    assert root.sys.get_capabilities(paths=["auth/token/create"], token=token)["capabilities"] == ["update"]
