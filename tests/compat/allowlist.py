@@ -36,7 +36,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "Policy reads answer `name` and `rules` (or `policy`) only.",
         "OpenBao's policy versioning and check-and-set (`cas_required`, `version`, `modified`, "
         "`allow_*_in_identity_templates`) are OpenBao's own, not Vault's.",
-        ("policy: read*", "acl: read*", "GET sys/policy/*"), ("keys:data", "keys:top"),
+        ("policy: read*", "acl: read*", "*GET sys/policy/*"), ("keys:data", "keys:top"),
         r"^tokenledger=\[\] openbao=\['allow_slashes_in_identity_templates'"),
     Allowed(
         "The built-in `default` policy grants only what this server serves.",
@@ -54,7 +54,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         "`tidy` says \"Vault's server logs\".",
         "OpenBao renamed the product in the warning's text; Vault's wording is kept.",
-        ("tidy", "PUT auth/token/tidy"), ("value:warnings",)),
+        ("tidy", "* auth/token/tidy"), ("value:warnings",)),
     Allowed(
         "Policy errors name the path once.",
         "OpenBao repeats the prefix (`path \"x\": path \"x\": invalid capability`); Vault's "

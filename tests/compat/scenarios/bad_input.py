@@ -115,5 +115,38 @@ def callers() -> list[Step]:
     return steps
 
 
+# Every endpoint asked by a token whose policies grant none of it, and by one granted all but sudo.
+ALL_BUT_SUDO = ('path "auth/token/*" { capabilities = ["create", "read", "update", "delete", "list"] }\n'
+                'path "sys/*" { capabilities = ["create", "read", "update", "delete", "list"] }\n')
+ENDPOINTS: list[tuple[str, str, Any]] = [
+    ("POST", "auth/token/create", {}), ("POST", "auth/token/create-orphan", {}),
+    ("POST", "auth/token/create/compat-plain", {}), ("POST", "auth/token/lookup", {"token": var("k_plain")}),
+    ("POST", "auth/token/lookup-accessor", {"accessor": var("k_plain_acc")}),
+    ("POST", "auth/token/renew", {"token": var("k_plain")}),
+    ("POST", "auth/token/renew-accessor", {"accessor": var("k_plain_acc")}),
+    ("POST", "auth/token/revoke", {"token": "not-a-token"}), ("POST", "auth/token/revoke-accessor", {"accessor": "x"}),
+    ("POST", "auth/token/revoke-orphan", {"token": "not-a-token"}), ("LIST", "auth/token/accessors", ABSENT),
+    ("LIST", "auth/token/roles", ABSENT), ("GET", "auth/token/roles/compat-plain", ABSENT),
+    ("POST", "auth/token/roles/compat-new", {}), ("DELETE", "auth/token/roles/compat-none", ABSENT),
+    ("POST", "auth/token/tidy", {}), ("GET", "sys/policy", ABSENT), ("GET", "sys/policy/compat-reader", ABSENT),
+    ("POST", "sys/policy/compat-new", {"policy": 'path "a" { capabilities = ["read"] }'}),
+    ("DELETE", "sys/policy/compat-none", ABSENT), ("LIST", "sys/policies/acl", ABSENT),
+    ("POST", "sys/capabilities", {"token": var("k_plain"), "path": "a"}),
+    ("POST", "sys/capabilities-accessor", {"accessor": var("k_plain_acc"), "path": "a"}),
+    ("POST", "sys/leases/revoke-prefix/auth/token/nothing", {}),
+]
+
+
+def limited_callers() -> list[Step]:
+    steps = [post("limited: policy all but sudo", "sys/policy/compat-all-but-sudo", {"policy": ALL_BUT_SUDO}),
+             create("limited: reader", "lr", {"policies": ["compat-reader"]}),
+             create("limited: all but sudo", "ls", {"policies": ["compat-all-but-sudo"]})]
+    for caller in ("lr", "ls"):
+        for method, path, body in ENDPOINTS:
+            steps.append(Step(f"limited {caller} {method} {path}", method, path, body, token=caller))
+    return steps
+
+
 def all_steps() -> list[Step]:
-    return [*methods(), *odd_values(), *bodies(), *unknown_paths(), *callers()]  # LIST accessors before odd creates
+    # methods() LISTs the accessors: before the odd values create tokens on one side only
+    return [*methods(), *odd_values(), *bodies(), *unknown_paths(), *callers(), *limited_callers()]
