@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields, post_load
+from marshmallow import Schema, fields, post_dump, post_load
 
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.token_view import TokenView
@@ -122,6 +122,13 @@ class AuthSchema(Schema):
     orphan = fields.Function(lambda a: a.view.orphan)
     mfa_requirement = fields.Constant(None)
     num_uses = fields.Function(lambda a: a.view.num_uses)
+
+    @post_dump
+    def _omit_empty_token_policies(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Vault's ``token_policies`` is omitted when empty (Go's ``omitempty``), ``policies`` is not."""
+        if not data["token_policies"]:
+            del data["token_policies"]
+        return data
 
 
 class KeyListSchema(Schema):

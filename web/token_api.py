@@ -97,8 +97,8 @@ class TokenEndpoints:
     # -- lookup ----------------------------------------------------------------------------
 
     def lookup(self, caller: Caller, body: RequestBody, token: str = "") -> Response:
-        if request.method == "GET":
-            token = token or caller.raw_token
+        if request.method == "GET":  # a GET's parameters are its query's, as in Vault
+            token = token or request.args.get("token", "") or caller.raw_token
             warnings: list[str] = []
         else:  # no token given: the caller's own, as in Vault
             parameters, warnings = body.load()

@@ -127,6 +127,12 @@ ALLOWED: tuple[Allowed, ...] = (
         "tokenledger refuses it (400), so the role is not written.",
         ("role: bad cidr", "role: bad never written"), ("status", "body", "keys:data")),
     Allowed(
+        "A namespace needs no creating.",
+        "`X-Vault-Namespace` (or `?site=`) names a namespace that exists as soon as it is used; "
+        "Vault Enterprise and OpenBao answer 404 `namespace not found` until `sys/namespaces` "
+        "creates it, an endpoint this server does not have.",
+        ("lookup: namespace header",), ("status", "errors")),
+    Allowed(
         "A role write with a non-string `token_type` gets a 400.",
         "OpenBao 2.7 drops the connection without an answer (a recovered panic); tokenledger refuses "
         "the value as Vault's field conversion would.",

@@ -195,3 +195,17 @@ def test_the_mount_type_names_the_mount_that_answered(client: FlaskClient) -> No
     assert call(client, "GET", "sys/policy/default").json["mount_type"] == "system"
     assert call(client, "LIST", "sys/policies/acl").json["mount_type"] == "system"
     assert call(client, "POST", "sys/capabilities-self", body={"path": "a"}).json["mount_type"] == "system"
+
+
+def test_a_get_lookup_reads_the_token_from_its_query(client: FlaskClient) -> None:
+    auth = create(client, policies=["web"])["auth"]
+    looked_up = call(client, "GET", f"lookup?token={auth['client_token']}")
+    assert looked_up.status_code == 200
+    assert looked_up.json["data"]["accessor"] == auth["accessor"]
+
+
+def test_an_empty_token_policies_is_left_out_of_the_auth_block_as_go_omits_it(client: FlaskClient) -> None:
+    auth = create(client, no_default_policy=True, policies=["default"])["auth"]
+    assert auth["policies"] == []
+    assert "token_policies" not in auth
+    assert create(client, policies=["web"])["auth"]["token_policies"] == ["default", "web"]

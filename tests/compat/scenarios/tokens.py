@@ -34,6 +34,37 @@ KINDS: dict[str, dict[str, object]] = {
 }
 
 
+# Requests whose answer carries Vault's adjustments: capped TTLs, sanitised policies, warnings.
+ADJUSTED: dict[str, dict[str, object]] = {
+    "ttl past the max": {"ttl": "9999h"},
+    "ttl past explicit max": {"ttl": "5h", "explicit_max_ttl": "1h"},
+    "period and explicit max": {"period": "2h", "explicit_max_ttl": "1h"},
+    "period past the max": {"period": "9999h"},
+    "lease alias": {"lease": "1h"},
+    "lease and ttl": {"lease": "1h", "ttl": "2h"},
+    "policies sanitised": {"policies": [" Web ", "DB", "web", "", "default"]},
+    "root policy": {"policies": ["root"]},
+    "root policy with others": {"policies": ["root", "web"]},
+    "no default but default": {"no_default_policy": True, "policies": ["default"]},
+    "only default": {"policies": ["default"]},
+    "entity alias without role": {"entity_alias": "web"},
+    "display name odd": {"display_name": "  Ünïcode / Name!  "},
+    "meta empty": {"meta": {}},
+    "num_uses zero": {"num_uses": 0},
+    "explicit max only": {"explicit_max_ttl": "90m"},
+    "renewable false batch": {"type": "batch", "renewable": False},
+    "batch orphan": {"type": "batch", "no_parent": True},
+}
+
+
+def adjusted() -> list[Step]:
+    steps: list[Step] = []
+    for index, (label, body) in enumerate(ADJUSTED.items()):
+        steps.append(create(f"adjusted {label}", f"adj{index}", body))
+        steps.append(post(f"adjusted {label}: lookup", "auth/token/lookup", {"token": var(f"adj{index}")}))
+    return steps
+
+
 def setup() -> list[Step]:
     return [
         post("setup: policy reader", "sys/policy/compat-reader", {"policy": READER}),
@@ -195,6 +226,8 @@ def accessors() -> list[Step]:
         post("lookup: empty body", "auth/token/lookup", {}),
         post("lookup: bad", "auth/token/lookup", {"token": "nope"}),
         get("lookup: GET", "auth/token/lookup"),
+        get("lookup: GET with a query token", "auth/token/lookup?token=" + var("k_plain")),
+        Step("lookup: namespace header", "POST", "auth/token/lookup-self", {}, headers={"X-Vault-Namespace": "eu"}),
         get("lookup: GET in path", "auth/token/lookup/" + var("k_plain")),
         post("lookup-self: POST", "auth/token/lookup-self", {}),
         post("lookup-self: with token field", "auth/token/lookup-self", {"token": var("k_plain")}),
@@ -233,4 +266,4 @@ def extensions() -> list[Step]:
 
 
 def all_steps() -> list[Step]:
-    return [*setup(), *kinds(), *renewals(), *limited_use(), *children(), *revocations(), *accessors()]
+    return [*setup(), *kinds(), *renewals(), *limited_use(), *children(), *revocations(), *accessors(), *adjusted()]
