@@ -231,8 +231,8 @@ _ROLE_LINKS = (  # from a role written: read it, create against it, delete it, i
 def token_routes(tokens: TokenEndpoints, roles: RoleEndpoints) -> tuple[Route, ...]:
     """The ``auth/token`` blueprint's routes, token roles included."""
     lookup = Route(("/lookup",), READ_OR_UPDATE, tokens.lookup, Doc(
-        "Look up a token (GET: the caller's own, or the token in the path)", (LOOKUP_ANSWER,)),
-        body=schemas.TOKEN_BODY)
+        "Look up a token (GET: the one in the query's `token` or the path, else the caller's own)",
+        (LOOKUP_ANSWER,)), body=schemas.TOKEN_BODY)
     lookup_accessor = Route(("/lookup-accessor",), UPDATE, tokens.lookup_accessor, Doc(
         "Look up a token by accessor",
         (Answer(200, data=LookupAccessorDataSchema, description="the token's properties"),),
