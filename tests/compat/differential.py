@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ class Step:
     token: str | None = "root"
     headers: Mapping[str, str] = field(default_factory=dict)
     save: Mapping[str, str] = field(default_factory=dict)
+    pause: float = 0.0  # seconds to wait first (once, for both servers): a TTL runs out
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,7 @@ def run(steps: Iterable[Step], tokenledger: Server, openbao: Server) -> Outcome:
     """Each step goes to OpenBao, then to tokenledger, so a ttl has aged alike on both."""
     outcome = Outcome()
     for step in steps:
+        time.sleep(step.pause)
         theirs = openbao.send(step)
         ours = tokenledger.send(step)
         found = compare(step.name, Answer(ours.status, tokenledger.unfill(ours.body)),

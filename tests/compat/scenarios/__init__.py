@@ -9,4 +9,4 @@ from tests.compat.scenarios import bad_input, roles_policies, tokens
 
 def all_steps() -> list[Step]:
     return [*tokens.all_steps(), *roles_policies.all_steps(), *bad_input.all_steps(), *tokens.extensions(),
-            *tokens.revoke_prefix()]
+            *tokens.expiry(), *tokens.revoke_prefix()]

@@ -236,6 +236,23 @@ def accessors() -> list[Step]:
     ]
 
 
+def expiry() -> list[Step]:
+    """Tokens whose TTL runs out, as their holder, their parent and root see them."""
+    return [
+        create("expiring parent", "e1", {"ttl": "2s", "policies": ["compat-creator"]}),
+        create("expiring child", "e2", {"ttl": "1h"}, token="e1"),
+        create("expiring uses", "e3", {"ttl": "2s", "num_uses": 5}),
+        Step("expired: lookup-self", "GET", "auth/token/lookup-self", token="e1", pause=3.5),
+        post("expired: lookup by root", "auth/token/lookup", {"token": var("e1")}),
+        post("expired: lookup-accessor", "auth/token/lookup-accessor", {"accessor": var("e1_acc")}),
+        post("expired: renew", "auth/token/renew", {"token": var("e1")}),
+        post("expired: renew-accessor", "auth/token/renew-accessor", {"accessor": var("e1_acc")}),
+        post("expired: child of an expired parent", "auth/token/lookup", {"token": var("e2")}),
+        post("expired: revoke", "auth/token/revoke", {"token": var("e3")}),
+        post("expired: capabilities", "sys/capabilities", {"token": var("e3"), "path": "a"}),
+    ]
+
+
 def revoke_prefix() -> list[Step]:
     return [
         create("prefix", "x1", {"policies": ["compat-reader"]}),
