@@ -156,6 +156,10 @@ _GO_UNITS: dict[str, Fraction] = {
     "h": Fraction(3600),
 }
 _GO_DIGITS = re.compile(r"[0-9]*")
+_WHOLE_UNITS = re.compile(r"(?:[0-9]{1,12}[hms])+")  # "1h", "90m", "2h30m": no Fraction needed
+_WHOLE_UNIT = re.compile(r"([0-9]+)([hms])")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+_MAX_GO_SECONDS = (2**63 - 1) / 10**9
 
 
 def go_parse_duration(original: str) -> int:
@@ -168,6 +172,11 @@ def go_parse_duration(original: str) -> int:
         return 0
     if text == "":
         raise invalid
+    if _WHOLE_UNITS.fullmatch(text):
+        seconds = sum(int(digits) * _UNIT_SECONDS[unit] for digits, unit in _WHOLE_UNIT.findall(text))
+        if seconds > _MAX_GO_SECONDS:
+            raise invalid
+        return sign * seconds
     total = Fraction(0)
     while text:
         if not (text[0] == "." or text[0].isascii() and text[0].isdigit()):
@@ -194,7 +203,7 @@ def go_parse_duration(original: str) -> int:
         total += Fraction(int(digits or "0")) * _GO_UNITS[unit]
         if fraction:
             total += Fraction(int(fraction), 10 ** len(fraction)) * _GO_UNITS[unit]
-        if total > (2**63 - 1) / 10**9:
+        if total > _MAX_GO_SECONDS:
             raise invalid
     return sign * int(total)
 
