@@ -22,7 +22,10 @@ class ConcurrentUpdate(LedgerError):
     """Optimistic concurrency could not settle a write after several attempts (HTTP 409)."""
 
 
-def multierror(message: str) -> str:
-    """``message`` as Vault answers an error its request handling collected (go-multierror's text):
-    what a handler returns as an error rather than as an error response, such as ``invalid accessor``."""
-    return f"1 error occurred:\n\t* {message}\n\n"
+def multierror(*messages: str) -> str:
+    """``messages`` as Vault answers errors it collected (go-multierror's text): what a handler
+    returns as an error rather than as an error response, such as ``invalid accessor``."""
+    if len(messages) == 1:
+        return f"1 error occurred:\n\t* {messages[0]}\n\n"
+    bullets = "\n\t".join(f"* {message}" for message in messages)
+    return f"{len(messages)} errors occurred:\n\t{bullets}\n\n"

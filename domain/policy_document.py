@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenledger.domain.durations import DurationError, parse_duration
-from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.errors import InvalidRequest, multierror
 from tokenledger.domain.hcl_syntax import GO_TYPE, Item, List, Literal, Malformed, Node, Object, quoted, syntax_tree
 from tokenledger.domain.policies import DEFAULT, NOT_ASSIGNABLE, ROOT
 
@@ -142,7 +142,7 @@ def _check_keys(node: Node, valid: tuple[str, ...], prefix: str) -> Object:
         if item.keys[0] not in valid
     ]
     if invalid:
-        raise Malformed(_error_list(invalid))
+        raise Malformed(multierror(*invalid))
     return node
 
 
@@ -229,14 +229,6 @@ def _duration_input(node: Node) -> object:
         except ValueError:
             return float(node.text)
     raise DurationError("could not parse duration from input")
-
-
-def _error_list(messages: list[str]) -> str:
-    """go-multierror's rendering, which Vault passes through to the client."""
-    if len(messages) == 1:
-        return f"1 error occurred:\n\t* {messages[0]}\n\n"
-    bullets = "\n\t".join(f"* {message}" for message in messages)
-    return f"{len(messages)} errors occurred:\n\t{bullets}\n\n"
 
 
 DEFAULT_POLICY_TEXT = """\

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from tokenledger.domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied
+from tokenledger.domain.errors import ConcurrentUpdate, InvalidRequest, LedgerError, PermissionDenied, multierror
 from tokenledger.web.consistency import IndexNotReached
 from tokenledger.web.envelope import error_response
 from tokenledger.web.fields import VALIDATION_PREFIX, BareMessage, ConversionFailed
@@ -20,8 +20,8 @@ from tokenledger.web.request_input import RequestTooLarge
 
 log = logging.getLogger(__name__)
 
-UNSUPPORTED_PATH = "1 error occurred:\n\t* unsupported path\n\n"
-UNSUPPORTED_OPERATION = "1 error occurred:\n\t* unsupported operation\n\n"
+UNSUPPORTED_PATH = multierror("unsupported path")
+UNSUPPORTED_OPERATION = multierror("unsupported operation")
 STORE_FULL = "the store is full (database or disk is full): the request was not recorded; reads still work"
 STORE_EXHAUSTED = "the store is out of resources: the request was not recorded; try again later"
 _POSTGRES_DISK_FULL = "53100"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from contextvars import ContextVar
 from fractions import Fraction
@@ -12,6 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from tokenledger.domain.durations import MAX_SECONDS, DurationError, parse_duration
 from tokenledger.domain.errors import InvalidRequest
+from tokenledger.domain.hcl_syntax import quoted
 
 DIALECT: ContextVar[bool] = ContextVar("tokenledger_dialect", default=False)
 """Whether the body being loaded is in the other product's dialect (``?site=`` or kebab-case
@@ -147,7 +147,7 @@ def _vault_seconds(text: str) -> int:
 
 def go_quote(text: str) -> str:
     """The inside of Go's ``strconv.Quote``, near enough for an error message."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+    return quoted(text)[1:-1]
 
 
 _GO_UNITS: dict[str, Fraction] = {

@@ -56,10 +56,11 @@ ALLOWED: tuple[Allowed, ...] = (
         "OpenBao renamed the product in the warning's text; Vault's wording is kept.",
         ("tidy", "* auth/token/tidy"), ("value:warnings",)),
     Allowed(
-        "Policy errors name the path once.",
-        "OpenBao repeats the prefix (`path \"x\": path \"x\": invalid capability`); Vault's "
-        "`failed to parse policy: path \"x\": invalid capability \"fly\"` is kept.",
-        ("policy: bad capability",), ("errors",)),
+        "Policy errors put the path where Vault puts it.",
+        "OpenBao repeats the prefix (`path \"x\": path \"x\": invalid capability`) and writes it once "
+        "before a list of errors; Vault's `failed to parse policy: path \"x\": invalid capability "
+        "\"fly\"`, and its prefix on each error of a list (go-multierror's `Prefix`), are kept.",
+        ("policy: bad capability", "policy: two unknown keys"), ("errors",)),
     Allowed(
         "No SHA1 warning for a custom token `id`.",
         "Vault warns that a token created with a custom ID is looked up through a weaker SHA1 hash; "

@@ -396,3 +396,11 @@ def test_default_policy_lets_a_token_manage_itself_but_not_create_tokens() -> No
     assert not acl.decide("auth/token/create", "update").allowed
     assert not acl.decide("auth/token/lookup", "update").allowed
     assert acl.capabilities("auth/token/create") == ["deny"]
+
+
+def test_several_errors_of_one_path_are_listed_with_the_path_on_each_as_vault_prefixes_them() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        parse_policy("p", 'path "a" { capabilities = ["read"]\n foo = 1\n bar = 2 }')
+    assert str(refused.value) == ('failed to parse policy: 2 errors occurred:\n'
+                                  '\t* path "a": invalid key "foo" on line 2\n'
+                                  '\t* path "a": invalid key "bar" on line 3\n\n')

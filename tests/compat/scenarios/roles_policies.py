@@ -91,6 +91,8 @@ def policies() -> list[Step]:
         delete("policy: delete default", "sys/policy/default"),
         post("policy: bad hcl", "sys/policy/compat-bad", {"policy": 'path "x" {'}),
         post("policy: bad capability", "sys/policy/compat-bad", {"policy": 'path "x" { capabilities = ["fly"] }'}),
+        post("policy: two unknown keys", "sys/policy/compat-bad",
+             {"policy": 'path "a" { capabilities = ["read"]\n foo = 1\n bar = 2 }'}),
         post("policy: empty", "sys/policy/compat-bad", {"policy": ""}),
         post("policy: missing", "sys/policy/compat-bad", {}),
         post("policy: upper case name", "sys/policy/Compat-Upper", {"policy": HCL}),
