@@ -17,6 +17,7 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType, resolve_topic
 
 from tokenledger.adapters.eventsourcing import ProjectingApplication
+from tokenledger.application import read_scope
 from tokenledger.application.ports import EventStreams
 from tokenledger.domain.setup import LEDGER_SETUP_ID
 from tokenledger.domain.token import RevocableToken, Token
@@ -49,6 +50,7 @@ class TokenLedger(ProjectingApplication):
 
     def recorded(self, recordings: list[Recording[UUID]]) -> None:
         self._this_thread.position = max(r.notification.id for r in recordings)
+        read_scope.wrote()
         for observer in self.saved_event_observers:
             observer(len(recordings))
 

@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, SQLITE, Dialect
 from tokenledger.projections.read_model_store import KEYS_TABLE, Cursor
+from tokenledger.wiring.postgres_url import TARGET_SESSION_ATTRS_KEY
 
 SQLITE_EVENTS = hash_chain.EventsTable("stored_events", "rowid")  # the library's names for ours
 POSTGRES_EVENTS = hash_chain.EventsTable("tokenledger_events", "notification_id")
@@ -91,10 +92,13 @@ def postgres_reader(env: Mapping[str, str]) -> Iterator[ChainReader]:
     import psycopg  # here: reading a SQLite store loads no PostgreSQL driver
     from psycopg.rows import dict_row
 
+    from tokenledger.projections.postgres_connections import connection_options
+
+    options = connection_options(float(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
+                                 env.get(TARGET_SESSION_ATTRS_KEY) or "any")
     connection = psycopg.connect(
         host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")), row_factory=dict_row)
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, row_factory=dict_row, **options)
     with closing(connection):
         connection.read_only = True
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ

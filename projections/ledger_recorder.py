@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -20,6 +20,9 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import Dialect
 from tokenledger.projections.read_model_store import Cursor, ReadModelStore, apply_events
+
+if TYPE_CHECKING:  # PostgreSQL's driver is loaded only by processes that use it
+    from tokenledger.projections.replica_reads import ReplicaOptions
 
 LARGE_WRITE_EVENTS = 1000  # an insert this large (a revocation's batch) gets ``Dialect.large_write``
 
@@ -86,8 +89,8 @@ class LedgerRecorder(ApplicationRecorder):
         """The version and topic of the last event of each of these aggregates, in one query."""
 
     @abstractmethod
-    def read_model_store(self) -> ReadModelStore:
-        """The read models, in the store's own datastore."""
+    def read_model_store(self, replicas: ReplicaOptions | None = None) -> ReadModelStore:
+        """The read models, in the store's own datastore (and, for reads, on ``replicas``)."""
 
     @abstractmethod
     def import_transaction(self, index: ReadModelStore) -> AbstractContextManager[Cursor]:

@@ -19,7 +19,8 @@ from tokenledger.adapters.eventsourcing import PostgresRecorderHooks
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect
 from tokenledger.projections.ledger_recorder import LedgerRecorder
-from tokenledger.projections.read_model_store import Cursor, ReadModelStore, prepare_read_models
+from tokenledger.projections.read_model_store import Cursor, Reader, ReadModelStore, prepare_read_models
+from tokenledger.projections.replica_reads import PRIMARY_POSITION, ReplicaOptions
 
 _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-model tables
 
@@ -69,8 +70,18 @@ class IndexedPostgresRecorder(LedgerRecorder, PostgresRecorderHooks, PostgresApp
     def events_table(self) -> hash_chain.EventsTable:
         return hash_chain.EventsTable(self.events_table_name, "notification_id")
 
-    def read_model_store(self) -> ReadModelStore:
-        return ReadModelStore(self.datastore, self.dialect(), reader=self.datastore.cursor)
+    def read_model_store(self, replicas: ReplicaOptions | None = None) -> ReadModelStore:
+        reader: Reader = self.datastore.cursor
+        if replicas is not None:
+            reader = replicas.router(reader, self.wal_position)
+        return ReadModelStore(self.datastore, self.dialect(), reader=reader)
+
+    def wal_position(self) -> int:
+        """Where the primary's write-ahead log ends: past every commit acknowledged so far."""
+        with self.datastore.cursor() as cursor:
+            cursor.execute(PRIMARY_POSITION)
+            row = cursor.fetchone()
+            return int(row["position"]) if row else 0
 
     @contextmanager
     def import_transaction(self, index: ReadModelStore) -> Iterator[Cursor]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -17,6 +17,9 @@ from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import Cursor, ReadModelStore, prepare_read_models
 from tokenledger.projections.sqlite_reader import ThreadReader
 from tokenledger.projections.writer_lock import WriterLock
+
+if TYPE_CHECKING:  # PostgreSQL's driver is loaded only by processes that use it
+    from tokenledger.projections.replica_reads import ReplicaOptions
 
 
 class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicationRecorder):
@@ -68,7 +71,9 @@ class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicati
     def events_table(self) -> hash_chain.EventsTable:
         return hash_chain.EventsTable(self.events_table_name, "rowid")
 
-    def read_model_store(self) -> ReadModelStore:
+    def read_model_store(self, replicas: ReplicaOptions | None = None) -> ReadModelStore:
+        if replicas is not None:
+            raise ValueError("read replicas need a PostgreSQL store")
         database = self._database  # read on connections that wait for a lock as the library's do
         reader = None if database.in_memory else ThreadReader(database.name, database.lock_timeout)
         return ReadModelStore(self.datastore, SQLITE, reader=reader, writers=self._writers)

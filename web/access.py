@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Request, g, request
 from werkzeug.wrappers import Response
 
+from tokenledger.application import read_scope
 from tokenledger.application.token_service import Access, TokenService
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.errors import InvalidRequest, PermissionDenied
@@ -71,6 +72,12 @@ class Gate:
 
         @wraps(handler)
         def view(**path_parameters: str) -> Response:
+            if request.method not in _READS:
+                return guarded(**path_parameters)
+            with read_scope.replica_reads():
+                return guarded(**path_parameters)
+
+        def guarded(**path_parameters: str) -> Response:
             wanted = required_position(request)
             self._service.take_written_position()
             path = vault_path(request, vault_prefix, rule)
@@ -126,6 +133,7 @@ def vault_path(request: Request, vault_prefix: str, rule: str) -> str:
 
 
 _WRITES = ("POST", "PUT", "PATCH")
+_READS = ("GET", "HEAD", "LIST")  # requests that may read from a replica until they write
 
 
 def operation(request: Request, namespace: str, path_parameters: dict[str, str],

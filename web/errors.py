@@ -24,6 +24,7 @@ UNSUPPORTED_PATH = multierror("unsupported path")
 UNSUPPORTED_OPERATION = multierror("unsupported operation")
 STORE_FULL = "the store is full (database or disk is full): the request was not recorded; reads still work"
 STORE_EXHAUSTED = "the store is out of resources: the request was not recorded; try again later"
+STORE_UNAVAILABLE = "the store is unavailable: no primary database answered in time; retry the request"
 _POSTGRES_DISK_FULL = "53100"
 _POSTGRES_INSUFFICIENT_RESOURCES = "53"  # the SQLSTATE class: disk full, out of memory, too many connections
 
@@ -125,13 +126,14 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _server_error(error: Exception) -> Response:
-    """A 500, except where the store is out of space or resources: it refused the write (its
-    transaction rolled back), a 503 the client may retry."""
-    message = _out_of_resources(error)
+    """A 500, except where the store is out of space or resources (it refused the write: its
+    transaction rolled back) or unreachable (its primary is gone, or a failover is under way): a
+    503 the client may retry."""
+    message = _out_of_resources(error) or _unavailable(error)
     if message is None:
         log.exception("internal error while serving a request")
         return error_response(500, "internal error")
-    log.error("the store refused a write: %s", error)
+    log.error("the store did not serve the request: %s", error)
     return error_response(503, message)
 
 
@@ -143,6 +145,14 @@ def _out_of_resources(error: BaseException) -> str | None:
         if sqlstate.startswith(_POSTGRES_INSUFFICIENT_RESOURCES):
             return STORE_FULL if sqlstate == _POSTGRES_DISK_FULL else STORE_EXHAUSTED
     return None
+
+
+def _unavailable(error: BaseException) -> str | None:
+    """A lost or refused connection, a wait for one that ran out, a server shutting down or one
+    that became read-only: every such error of PostgreSQL's driver is an ``OperationalError``
+    (or, for a connection it found closed, an ``InterfaceError``)."""
+    lost = (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction)
+    return STORE_UNAVAILABLE if any(isinstance(cause, lost) for cause in _causes(error)) else None
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

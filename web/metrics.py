@@ -36,6 +36,11 @@ class Metrics:
         self._events = Counter("tokenledger_events_appended", "Events this server appended to the ledger",
                                registry=self._registry)
         runtime.ledger.saved_event_observers.append(self._events.inc)
+        if runtime.replicas is not None:
+            routed = Counter("tokenledger_replica_scope_reads", "Reads of requests that may use a read replica, "
+                             "by where they went (replica, or primary when none had replayed far enough)",
+                             ["target"], registry=self._registry)
+            runtime.replicas.counted.append(lambda target: routed.labels(target).inc())
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tokenledger.application.audit import AuditService
 from tokenledger.application.ledger import TokenLedger
@@ -23,7 +24,10 @@ from tokenledger.projections.ledger_file import check_readable
 from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
 from tokenledger.projections.replay import catch_up, repair
-from tokenledger.wiring.settings import Settings
+from tokenledger.wiring.settings import Settings, parse_postgres
+
+if TYPE_CHECKING:
+    from tokenledger.projections.replica_reads import ReplicaOptions
 
 HMAC_KEY_NAME = "token-hmac"
 BATCH_KEY_NAME = "batch-token-aes-gcm"
@@ -42,6 +46,7 @@ class Runtime:
     roles: RoleService
     tidy: TidyService
     audit: AuditService
+    replicas: ReplicaOptions | None = None  # PostgreSQL hot standbys that serve reads
 
     def close(self) -> None:
         self.read_models.close()
@@ -53,11 +58,24 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Runtime:
     if not isinstance(ledger.recorder, LedgerRecorder):
         raise TypeError(f"the ledger needs a ledger recorder, got {type(ledger.recorder)}")
     check_readable(ledger)  # a wrong cipher key must fail here, not at the first request
-    read_models = ledger.recorder.read_model_store()
+    replicas = replica_options(settings)
+    read_models = ledger.recorder.read_model_store(replicas)
     catch_up(ledger, read_models)
     read_models.ensure_key(CHECKPOINT_KEY_NAME)  # so that `ledger head`, which only reads, can sign
-    return assemble(settings, ledger, read_models, SqlAuditQueries(read_models),
-                    lambda: repair(ledger, read_models), clock or SystemClock())
+    runtime = assemble(settings, ledger, read_models, SqlAuditQueries(read_models),
+                       lambda: repair(ledger, read_models), clock or SystemClock())
+    runtime.replicas = replicas
+    return runtime
+
+
+def replica_options(settings: Settings) -> ReplicaOptions | None:
+    if not settings.read_replicas:
+        return None
+    from tokenledger.projections.replica_reads import ReplicaOptions  # loads PostgreSQL's driver
+
+    urls = [parse_postgres(replica) for replica in settings.read_replicas]
+    return ReplicaOptions(tuple((url.name, url.conninfo()) for url in urls), settings.replica_wait_seconds,
+                          settings.store_timeout)
 
 
 def assemble(settings: Settings, ledger: TokenLedger, read_models: ReadModelStore, audit_queries: AuditQueries,

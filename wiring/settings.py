@@ -9,15 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tokenledger.domain.durations import DurationError, parse_duration
 from tokenledger.domain.leases import TtlLimits
+from tokenledger.wiring.postgres_url import PostgresUrl, PostgresUrlError, parse_postgres_url
 
 DEFAULT_STORE = "tokenledger.db"
 DEFAULT_DEV_STORE = "tokenledger-dev.db"
 DEFAULT_LISTEN = "127.0.0.1:8200"
 DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024  # Vault's default ``max_request_size``
+DEFAULT_STORE_TIMEOUT = 5.0
+DEFAULT_REPLICA_WAIT = 0.05
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 CIPHER_KEY_VARIABLE = "TOKENLEDGER_CIPHER_KEY"
 CIPHER_KEY_BYTES = 32
@@ -68,10 +70,20 @@ class Settings:
     # Bytes of a request body, as Vault's ``max_request_size``: 0 is the default, negative no limit.
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
     http_timeouts: HttpTimeouts = HttpTimeouts()
+    # PostgreSQL: the longest a request waits for a connection to the primary before a 503.
+    store_timeout: float = DEFAULT_STORE_TIMEOUT
+    # PostgreSQL hot standbys that may serve reads (``tokenledger.projections.replica_reads``), and
+    # how long a read waits for one to replay far enough before it goes to the primary.
+    read_replicas: tuple[str, ...] = ()
+    replica_wait_seconds: float = DEFAULT_REPLICA_WAIT
 
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
             check_cipher_key(self.cipher_key)
+        if self.read_replicas and not self.is_postgres:
+            raise SettingsError("read replicas need a PostgreSQL store")
+        for replica in self.read_replicas:
+            parse_postgres(replica)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +104,9 @@ class Settings:
                 read=_timeout(env, "TOKENLEDGER_HTTP_READ_TIMEOUT", "30s"),
                 idle=_timeout(env, "TOKENLEDGER_HTTP_IDLE_TIMEOUT", "5m"),
             ),
+            store_timeout=_positive_seconds(env, "TOKENLEDGER_STORE_TIMEOUT", str(DEFAULT_STORE_TIMEOUT)),
+            read_replicas=tuple(env.get("TOKENLEDGER_READ_REPLICAS", "").split()),
+            replica_wait_seconds=_seconds(env, "TOKENLEDGER_REPLICA_WAIT_SECONDS", str(DEFAULT_REPLICA_WAIT)),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -104,7 +119,7 @@ class Settings:
     def eventsourcing_env(self) -> dict[str, str]:
         """The ``eventsourcing`` library's settings for this store."""
         if self.is_postgres:
-            return {**postgres_env(self.store), **self._cipher_env()}
+            return {**postgres_env(self.store, self.store_timeout), **self._cipher_env()}
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(self.store)),
@@ -137,35 +152,16 @@ def check_cipher_key(value: str) -> None:
         )
 
 
-def postgres_env(url: str) -> dict[str, str]:
-    """``postgresql://user[:password]@host[:port]/database[?schema=name&pool_size=n]``."""
-    parts = urlsplit(url)
-    if not parts.hostname or not parts.path.strip("/"):
-        raise SettingsError(f"a PostgreSQL store needs a host and a database: {_without_password(url)}")
-    options = dict(parse_qsl(parts.query))
-    unknown = sorted(set(options) - {"schema", "pool_size", "max_overflow"})
-    if unknown:
-        raise SettingsError(f"unknown PostgreSQL store options: {', '.join(unknown)}")
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "APPLICATION_RECORDER_TOPIC": "tokenledger.projections.postgres_store:IndexedPostgresRecorder",
-        "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
-        "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_SCHEMA": options.get("schema", ""),
-        "POSTGRES_POOL_SIZE": options.get("pool_size", "5"),
-        "POSTGRES_MAX_OVERFLOW": options.get("max_overflow", "10"),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-    }
+def postgres_env(url: str, timeout_seconds: float = DEFAULT_STORE_TIMEOUT) -> dict[str, str]:
+    """The library's settings for a PostgreSQL store (see ``tokenledger.wiring.postgres_url``)."""
+    return parse_postgres(url).library_env(timeout_seconds)
 
 
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
+def parse_postgres(url: str) -> PostgresUrl:
+    try:
+        return parse_postgres_url(url)
+    except PostgresUrlError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
@@ -175,6 +171,13 @@ def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
         raise SettingsError(f"{name} must be a number of seconds") from None
     if value < 0:
         raise SettingsError(f"{name} may not be negative")
+    return value
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    value = _seconds(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name} must be more than 0")
     return value
 
 
