@@ -139,10 +139,11 @@ class Cluster:
 
     def kill(self) -> None:
         """SIGKILL the postmaster and all its children at once, as if the machine had crashed."""
-        pid = self.postmaster_pid()
-        if pid is None or not _alive(pid):
+        pid = self.running_postmaster()
+        if pid is None:
             return
-        os.kill(pid, signal.SIGSTOP)  # frozen, it forks no new child while its children are listed
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)  # frozen, it forks no new child while its children are listed
         processes = [pid, *_children_of(pid)]
         for process in processes:
             with suppress(ProcessLookupError):
@@ -166,7 +167,7 @@ class Cluster:
     def pause_replay(self) -> None:
         self.execute("SELECT pg_wal_replay_pause()")
         wait_until(lambda: self._value("SELECT pg_get_wal_replay_pause_state()") == "paused",
-                    f"{self.name}'s replay to pause")
+                   f"{self.name}'s replay to pause")
 
     def resume_replay(self) -> None:
         self.execute("SELECT pg_wal_replay_resume()")
@@ -198,6 +199,17 @@ class Cluster:
         except (FileNotFoundError, ValueError):
             return None
 
+    def running_postmaster(self) -> int | None:
+        """The postmaster's pid while it runs; a killed one's pid, left in postmaster.pid, may since
+        name another process, which would not be in the data directory."""
+        pid = self.postmaster_pid()
+        if pid is None or not _alive(pid):
+            return None
+        with suppress(OSError):
+            if Path(os.readlink(f"/proc/{pid}/cwd")) == self.datadir.resolve():
+                return pid
+        return None
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
@@ -214,19 +226,21 @@ class Cluster:
         _run_as_postgres([str(self.bin_dir / "pg_ctl"), "-D", str(self.datadir), *arguments], self.home)
 
     def _remove_interlock_segment(self) -> None:
-        """A killed postmaster leaves a small System V segment, which only its next start would remove:
-        its id is on the 7th line of postmaster.pid (key, then id)."""
+        """A killed postmaster leaves a small System V segment behind, which only its next start would
+        remove. Its key and id are on postmaster.pid's 7th line; removed only if no process uses it."""
         try:
             lines = (self.datadir / "postmaster.pid").read_text().splitlines()
-        except FileNotFoundError:
+            key, shmid = (int(field) for field in lines[6].split())
+        except (FileNotFoundError, IndexError, ValueError):
             return
-        if len(lines) >= 7 and len(lines[6].split()) == 2:
-            subprocess.run(["ipcrm", "-m", lines[6].split()[1]], capture_output=True, check=False)
+        if (key, shmid, 0) in _shared_memory_segments():
+            subprocess.run(["ipcrm", "-m", str(shmid)], capture_output=True, check=False)
 
 
 @dataclass
 class Fleet:
-    """A primary and its standbys, ``standby1``, ``standby2``, ... in that order."""
+    """A primary and its standbys, ``standby1``, ``standby2``, ... in that order. The roles are as built:
+    after a test promotes a standby, ``primary`` still names the first primary."""
 
     primary: Cluster
     standbys: list[Cluster]
@@ -240,7 +254,7 @@ class Fleet:
         self.primary.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
         query = "SELECT 1 FROM pg_database WHERE datname = %s"
         wait_until(lambda: all(standby.execute(query, (name,)) for standby in self.standbys),
-                    f"database {name} on the standbys")
+                   f"database {name} on the standbys")
         return name
 
     def wait_caught_up(self) -> None:
@@ -337,14 +351,16 @@ def _free_port() -> int:
 
 
 def _wait_until_streaming(primary: Cluster, names: list[str], synchronous: bool) -> None:
-    def streaming() -> bool:
-        rows = primary.execute("SELECT application_name, state, sync_state FROM pg_stat_replication")
-        states = {name: (state, sync_state) for name, state, sync_state in rows}
-        if any(states.get(name, ("", ""))[0] != "streaming" for name in names):
-            return False
-        return not synchronous or states[names[0]][1] == "sync"
+    """Until each standby streams, and is the synchronous one or a potential one as configured:
+    a walsender streams a moment before it knows its synchronous priority."""
+    roles = ["sync", *["potential"] * (len(names) - 1)] if synchronous else ["async"] * len(names)
+    expected = {name: ("streaming", role) for name, role in zip(names, roles, strict=True)}
 
-    wait_until(streaming, f"{', '.join(names)} to stream from the primary")
+    def settled() -> bool:
+        rows = primary.execute("SELECT application_name, state, sync_state FROM pg_stat_replication")
+        return {name: (state, sync_state) for name, state, sync_state in rows} == expected
+
+    wait_until(settled, f"{', '.join(names)} to stream from the primary")
 
 
 def _run_as_postgres(command: list[str], cwd: Path) -> None:
@@ -394,6 +410,13 @@ def _reap(pids: list[int]) -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:  # not adopted (another subreaper, or init, is its parent)
             wait_until(partial(_gone, pid), f"process {pid} to end")
+
+
+def _shared_memory_segments() -> set[tuple[int, int, int]]:
+    """Key, id and number of attached processes of each System V shared memory segment."""
+    listing = subprocess.run(["ipcs", "-m"], capture_output=True, text=True, check=False).stdout
+    rows = [line.split() for line in listing.splitlines() if line.startswith("0x")]
+    return {(int(row[0], 16), int(row[1]), int(row[5])) for row in rows if len(row) >= 6}
 
 
 def _accepts_connections(port: int) -> bool:
