@@ -194,9 +194,9 @@ def http(work: Path, sizes: Sizes) -> dict[str, Any]:
     with hello_server() as hello, running("--store", store, "--workers", "2", "--threads", "4",
                                           env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
         for _ in range(sizes.http_rounds):
-            rounds["hello"].append(load.measure(hello.port, load.HELLO, sizes.http_clients, sizes.http_seconds))
+            rounds["hello"].append(load.measure([hello.port], load.HELLO, sizes.http_clients, sizes.http_seconds))
             for operation, key in HTTP_OPERATIONS:
-                rounds[key].append(load.measure(server.port, operation, sizes.http_clients, sizes.http_seconds))
+                rounds[key].append(load.measure([server.port], operation, sizes.http_clients, sizes.http_seconds))
     figures: dict[str, Any] = {}
     for key, rows in rounds.items():
         figures.update(_http_row(key, _combined(rows)))
@@ -321,8 +321,8 @@ def page_through_accessors(runtime: Runtime, page_size: int = 1000) -> dict[str,
 def server_rss_mb(store: str) -> float:
     """Resident memory of a server worker after it has served creates and lookups."""
     with running("--store", store, "--threads", "4", env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
-        load.measure(server.port, "create", 2, 0.5)
-        load.measure(server.port, "lookup-self", 2, 0.5)
+        load.measure([server.port], "create", 2, 0.5)
+        load.measure([server.port], "lookup-self", 2, 0.5)
         worker = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
         pids = [server.process.pid, *map(int, worker)]
         return round(max(_rss_kb(pid) for pid in pids) / 1024, 1)

@@ -1,10 +1,13 @@
 """Load test: requests/s and p50/p99 latency of create, lookup-self, renew-self and revoke against
-real servers with 1, 2 and 4 workers, on SQLite and on PostgreSQL.
+real servers with 1, 2 and 4 workers, on SQLite and on PostgreSQL; or, with ``--fleet``, of
+token checks and writes on a PostgreSQL fleet built here: N servers, a primary and R hot standbys
+serving reads (``scripts/load_fleet.py``).
 
 Loopback only; every phase is bounded in time and in requests, and the script stops its servers.
 
     python scripts/load.py [--stores sqlite,postgres] [--workers 1,2,4] [--seconds 3]
                            [--clients 8] [--json FILE]
+    python scripts/load.py --fleet 1x0,2x0,2x1 [--workers 1] [--seconds 3] [--clients 8] [--json FILE]
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ MAX_REQUESTS_PER_CLIENT = 20_000
 
 def main() -> int:
     options = _options()
+    if options.fleet:
+        from scripts import load_fleet
+
+        rows = load_fleet.run(load_fleet.parse_shapes(options.fleet), options.workers[0], options.clients,
+                              options.seconds, measure, ROOT)
+        if options.json:
+            Path(options.json).write_text(json.dumps({"fleet": rows}, indent=2))
+        return 0
     results: list[dict[str, Any]] = []
     for store_kind in options.stores:
         for workers in options.workers:
@@ -49,7 +60,7 @@ def main() -> int:
                 with running("--store", store, "--workers", str(workers), "--threads", "4",
                              env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
                     for operation in OPERATIONS:
-                        row = measure(server.port, operation, options.clients, options.seconds)
+                        row = measure([server.port], operation, options.clients, options.seconds)
                         row.update(store=store_kind, workers=workers)
                         results.append(row)
                         print(_line(row), flush=True)
@@ -68,6 +79,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--seconds", default=3.0, type=float, help="length of each phase")
     parser.add_argument("--clients", default=8, type=int, help="client processes")
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--fleet", default="", help="NxR,...: N servers on a primary and R read replicas built here")
     return parser.parse_args()
 
 
@@ -81,10 +93,11 @@ def fresh_store(kind: str) -> Iterator[str]:
         yield url
 
 
-def measure(port: int, operation: str, clients: int, seconds: float) -> dict[str, Any]:
+def measure(ports: list[int], operation: str, clients: int, seconds: float) -> dict[str, Any]:
+    """``clients`` client processes, spread over the servers at ``ports``."""
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
-        outcomes = pool.starmap(client_loop, [(port, operation, seconds)] * clients)
+        outcomes = pool.starmap(client_loop, [(ports[i % len(ports)], operation, seconds) for i in range(clients)])
     latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies"])
     elapsed = max(outcome["elapsed"] for outcome in outcomes) or time.perf_counter() - started
     errors = sum(outcome["errors"] for outcome in outcomes)

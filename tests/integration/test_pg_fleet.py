@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.pg_fleet import Cluster, Fleet, fleet, multi_host_url, wait_until
+from scripts.pg_fleet import Cluster, Fleet, multi_host_url, wait_until
+from tests.support.pg_fleet import fleet
 
 ROWS = list(range(20))
 

@@ -60,7 +60,7 @@ def test_replicas_and_timeouts_come_from_the_environment() -> None:
 
 def test_replicas_need_a_postgres_store() -> None:
     with pytest.raises(SettingsError, match="read replicas need a PostgreSQL store"):
-        Settings(store="ledger.db", read_replicas=("postgresql://db2/ledger",))
+        Settings(store="ledger.db", read_replicas=("postgresql://db2/ledger",)).eventsourcing_env()
     with pytest.raises(SettingsError, match="invalid host or port"):
         Settings(store="postgresql://db1/x", read_replicas=("postgresql://db2:x/ledger",))
 
