@@ -80,8 +80,6 @@ class Settings:
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
             check_cipher_key(self.cipher_key)
-        if self.read_replicas and not self.is_postgres:
-            raise SettingsError("read replicas need a PostgreSQL store")
         for replica in self.read_replicas:
             parse_postgres(replica)
 
@@ -120,6 +118,8 @@ class Settings:
         """The ``eventsourcing`` library's settings for this store."""
         if self.is_postgres:
             return {**postgres_env(self.store, self.store_timeout), **self._cipher_env()}
+        if self.read_replicas:
+            raise SettingsError("read replicas need a PostgreSQL store")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(self.store)),
