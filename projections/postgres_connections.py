@@ -1,10 +1,11 @@
 """Connections to a PostgreSQL store that ride out the loss of its primary.
 
 libpq, given several hosts and ``target_session_attrs=read-write``, connects to whichever of them is
-the primary now. What is left to do here: bound every wait (a connection attempt, a wait for a
-pooled connection, a peer that went silent), drop every pooled connection to a server that went
-away as soon as one of them is found broken, and, while no primary answers, try again every
-``RETRY_INTERVAL`` rather than with the pool's backoff, which grows to minutes.
+the primary now. What is left to do here: bound every wait (a connection attempt on each host, a
+wait for a pooled connection, a peer gone silent); once the primary is lost, fail requests at once
+rather than each after the timeout; check every idle connection as soon as one is found broken;
+and, while no primary answers, try to connect every ``RETRY_INTERVAL`` rather than with the pool's
+backoff, which grows to minutes.
 
 ``LedgerPostgresFactory`` is the library's PostgreSQL factory (named by ``PERSISTENCE_MODULE``)
 with such a pool.
@@ -23,6 +24,7 @@ from eventsourcing.utils import Environment
 from psycopg import Connection
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
+from psycopg_pool.pool import AddConnection, MaintenanceTask
 
 from tokenledger.wiring.postgres_url import TARGET_SESSION_ATTRS_KEY
 
@@ -77,8 +79,10 @@ class FailoverPool(ConnectionPool[Connection[DictRow]]):
             self.primary_lost = False
         super().putconn(conn)
 
-    def schedule_task(self, task: Any, delay: float) -> None:
-        super().schedule_task(task, min(delay, RETRY_INTERVAL))
+    def schedule_task(self, task: MaintenanceTask, delay: float) -> None:
+        """A failed connection attempt is tried again after at most ``RETRY_INTERVAL``; the
+        pool's other scheduled task, shrinking it every ``max_idle``, keeps its period."""
+        super().schedule_task(task, min(delay, RETRY_INTERVAL) if isinstance(task, AddConnection) else delay)
 
     def _purge_idle(self) -> None:
         """Check every idle connection in the background, once at a time: one broken connection
