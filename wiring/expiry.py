@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from tokenledger.application.token_service import TokenService
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ class ExpirySweeper(threading.Thread):
             try:
                 while self._service.expire_due():
                     pass
+            except (OperationalError, InterfaceError) as error:  # the store is away (a failover): no traceback
+                log.warning("expiry sweep: the store is unavailable (%s); retrying in %s s", error, self._interval)
             except Exception:  # keep sweeping: one failed pass must not end expiry for good
                 log.exception("expiry sweep failed; retrying in %s s", self._interval)
 
