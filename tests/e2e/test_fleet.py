@@ -8,11 +8,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from scripts.servers import Server, running
 from tests.support.paths import REPO
 from tests.support.pg_fleet import fleet
 from tests.support.runtimes import ROOT_TOKEN
+from tests.support.threads import Threads
 from tokenledger.web.errors import STORE_UNAVAILABLE
 from tokenledger.wiring.server import initialise_store
 from tokenledger.wiring.settings import Settings
@@ -127,32 +127,19 @@ class Answer:
     body: str
 
 
-@dataclass
-class CreateStream:
+class CreateStream(Threads):
     """Writer threads creating tokens through several servers, keeping every answer."""
 
-    servers: list[Server]
-    writers_per_server: int = 2
-    created: list[dict[str, Any]] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-
-    def __enter__(self) -> CreateStream:
-        for server in self.servers:
-            for _ in range(self.writers_per_server):
-                self._threads.append(threading.Thread(target=self._write, args=(server,)))
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+    def __init__(self, servers: list[Server], writers_per_server: int = 2) -> None:
+        super().__init__()
+        self.created: list[dict[str, Any]] = []
+        self.answers: list[Answer] = []
+        for server in servers:
+            for _ in range(writers_per_server):
+                self.add(self._write, server)
 
     def _write(self, server: Server) -> None:
-        while not self._stop.is_set():
+        while self.running():
             started = time.monotonic()
             response = call(server, "POST", "auth/token/create", policies=["default"])
             self.answers.append(Answer(started, response.status_code, time.monotonic() - started, response.text))

@@ -19,6 +19,7 @@ from scripts.servers import Server, running, start_server
 from tests.support.paths import REPO
 from tests.support.postgres import SERVER_URL, fresh_schema
 from tests.support.runtimes import ROOT_TOKEN, recorded_topics
+from tests.support.threads import Threads
 from tests.support.vault_http import CREATES_TOKENS
 from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.wiring.server import initialise_store
@@ -151,30 +152,21 @@ def test_expiry_is_recorded_exactly_once_by_competing_sweepers(ledger_store: str
     assert set(per_token.values()) == {1}
 
 
-class WriteStream:
+class WriteStream(Threads):
     """Writer threads creating tokens and revoking some, remembering what was acknowledged."""
 
     def __init__(self, server: Server, writers: int = 4) -> None:
+        super().__init__()
         self.server = server
         self.created: list[dict[str, Any]] = []
         self.revoked: set[str] = set()
         self.revoke_attempted: set[str] = set()
         self.failures = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._write) for _ in range(writers)]
-
-    def __enter__(self) -> WriteStream:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        for _ in range(writers):
+            self.add(self._write)
 
     def _write(self) -> None:
-        while not self._stop.is_set():
+        while self.running():
             try:
                 created = post(self.server, "create", policies=["web"])
                 if created.status_code != 200:
