@@ -171,7 +171,7 @@ class SQLiteRecorderHooks(_SameTransaction, _SQLiteRecorder):
         return notification_ids
 
     def insert_on(self, cursor: Any, stored_events: Sequence[StoredEvent],
-                  saved_events: Sequence[Any]) -> Sequence[int] | None:
+                  saved_events: Sequence[Any] | None) -> Sequence[int] | None:
         """Insert the events on the caller's transaction, as a save inserts them."""
         return self._insert_events(cursor, stored_events, saved_events=saved_events)
 
@@ -189,7 +189,7 @@ class PostgresRecorderHooks(_SameTransaction, _PostgresRecorder):
         return notification_ids
 
     def insert_on(self, cursor: Any, stored_events: Sequence[StoredEvent],
-                  saved_events: Sequence[Any]) -> Sequence[int] | None:
+                  saved_events: Sequence[Any] | None) -> Sequence[int] | None:
         """Insert the events on the caller's transaction, as a save inserts them."""
         self._insert_stored_events(cursor, stored_events)
         return self._fetch_ids_after_insert_events(cursor, stored_events, saved_events=saved_events)

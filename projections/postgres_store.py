@@ -11,13 +11,15 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+import psycopg
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
 from tokenledger.adapters.eventsourcing import PostgresRecorderHooks
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import POSTGRES, Dialect
+from tokenledger.projections.group_commit import GroupCommit, PendingSave
 from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import Cursor, Reader, ReadModelStore, prepare_read_models
 from tokenledger.projections.replica_reads import PRIMARY_POSITION, ReplicaOptions
@@ -26,6 +28,30 @@ _CREATE_LOCK = 7_245_113_901  # advisory lock key: one process creates the read-
 
 
 class IndexedPostgresRecorder(LedgerRecorder, PostgresRecorderHooks, PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.group_commit = GroupCommit(self.write_batch)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return self.group_commit.save(stored_events, **kwargs)
+
+    def write_batch(self, batch: list[PendingSave]) -> None:
+        """One save alone takes the library's way (pipelined, retried on a lost connection); a
+        batch takes one transaction, one table lock and one commit, a savepoint per save."""
+        if len(batch) == 1:
+            (alone,) = batch
+            alone.notification_ids = super().insert_events(alone.stored_events, **alone.kwargs)
+            return
+        with self.datastore.get_connection() as connection, connection.transaction(), \
+                connection.cursor() as cursor:
+            for pending in batch:
+                try:
+                    with connection.transaction():
+                        pending.notification_ids = self.insert_on(cursor, pending.stored_events,
+                                                                  pending.kwargs.get("saved_events"))
+                except psycopg.IntegrityError as conflict:
+                    pending.error = IntegrityError(str(conflict))
+
     def create_table(self) -> None:
         """Create the schema, the library's tables and function, and the read models, one
         process at a time: workers starting together would otherwise clash on the DDL."""

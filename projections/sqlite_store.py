@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from tokenledger.adapters.eventsourcing import SQLiteRecorderHooks, sqlite_database
 from tokenledger.projections import hash_chain
 from tokenledger.projections.dialect import SQLITE, Dialect
+from tokenledger.projections.group_commit import GroupCommit, PendingSave
 from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import Cursor, ReadModelStore, prepare_read_models
 from tokenledger.projections.sqlite_reader import ThreadReader
@@ -29,10 +31,27 @@ class IndexedSQLiteRecorder(LedgerRecorder, SQLiteRecorderHooks, SQLiteApplicati
         super().__init__(datastore, **kwargs)
         self._database = sqlite_database(datastore)
         self._writers = WriterLock.beside(self._database.name)
+        self.group_commit = GroupCommit(self.write_batch)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        with self._writers:
-            return super().insert_events(stored_events, **kwargs)
+        return self.group_commit.save(stored_events, **kwargs)
+
+    def write_batch(self, batch: list[PendingSave]) -> None:
+        if len(batch) == 1:
+            (alone,) = batch
+            with self._writers:
+                alone.notification_ids = super().insert_events(alone.stored_events, **alone.kwargs)
+            return
+        with self._writers, self.datastore.transaction(commit=True) as cursor:
+            for pending in batch:
+                cursor.execute("SAVEPOINT pending_save")
+                try:
+                    pending.notification_ids = self.insert_on(cursor, pending.stored_events,
+                                                              pending.kwargs.get("saved_events"))
+                except sqlite3.IntegrityError as conflict:
+                    cursor.execute("ROLLBACK TO pending_save")
+                    pending.error = IntegrityError(conflict)
+                cursor.execute("RELEASE pending_save")
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         marks = ", ".join("?" * len(originator_ids))
