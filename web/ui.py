@@ -281,7 +281,8 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
 
     blueprint.add_routes((
         Route(("/login",), ("GET",), login, _ui(
-            "The audit UI's login form", (Answer(200, kind=PAGE, description="the form"),), query=("ui_next",))),
+            "The audit UI's login form", (Answer(200, kind=PAGE, description="the form"), _NUL),
+            query=("ui_next",))),
         Route(("/login",), ("POST",), log_in, _ui(
             "Log in to the audit UI with a token that may read sys/ledger/history with sudo",
             (Answer(302, kind=PAGE, description="logged in: to `next`, or the search page"),
@@ -289,7 +290,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
              Answer(403, kind=PAGE, description="a token refused, or not an auditor's")),
             form=UILoginSchema)),
         Route(("/logout",), ("POST",), log_out, _ui(
-            "Log out of the audit UI", (Answer(302, kind=PAGE, description="to the login page"),))),
+            "Log out of the audit UI", (Answer(302, kind=PAGE, description="to the login page"), _NUL))),
         Route(("/",), ("GET",), index, _ui(
             "The audit UI's search page",
             (Answer(200, kind=PAGE, description="the search form"),
@@ -309,6 +310,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
 
 
 _TO_LOGIN = Answer(302, kind=PAGE, description="no session, or its token no longer works: to the login page")
+_NUL = Answer(400, kind=PAGE, description="a NUL character in the request (refused before any page)")
 
 
 def _ui(summary: str, answers: tuple[Answer, ...], **details: Any) -> Doc:
