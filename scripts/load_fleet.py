@@ -1,13 +1,14 @@
 """The load script's fleet mode: a PostgreSQL primary and hot standbys built on this machine
 (``scripts/pg_fleet.py``), N tokenledger servers that write to the primary and read from the
 standbys, and what the fleet serves: token checks (``lookup-self``) and writes (``create``) per
-second, with the CPU each tier spent per request.
+second, with the CPU each tier spent per request and the primary's WAL fsyncs and bytes per request.
 
 A shape ``NxR`` is N servers and R read replicas (R = 0: the servers read the primary too).
 """
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from contextlib import ExitStack
 from typing import Any
@@ -37,11 +38,12 @@ def run(shapes: list[tuple[int, int]], workers: int, clients: int, seconds: floa
         with fleet(standbys=replicas) as built, ExitStack() as stack:
             started = _servers(built, servers, replicas, workers, root_token, stack)
             for operation in OPERATIONS:
-                before = _cpu(built, started)
+                before, wal_before = _cpu(built, started), _wal(built)
                 routed_before = _routed(started, root_token)
                 row = measure([server.port for server in started], operation, clients, seconds)
                 row.update(store="postgres-fleet", servers=servers, replicas=replicas, workers=workers)
                 row.update(_per_request(before, _cpu(built, started), row["requests"]))
+                row.update(_per_request(wal_before, _wal(built), row["requests"], scale=1))
                 if operation == "lookup-self":
                     row.update(_share(routed_before, _routed(started, root_token)))
                 rows.append(row)
@@ -70,9 +72,19 @@ def _cpu(built: Fleet, servers: list[Server]) -> dict[str, float]:
     }
 
 
-def _per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
-    return {f"cpu_ms_per_request_{tier}": round((after[tier] - before[tier]) * 1000 / max(requests, 1), 3)
-            for tier in before}
+def _wal(built: Fleet) -> dict[str, float]:
+    """The primary's WAL so far: fsyncs (one per commit, or per group of commits) and bytes. The
+    server publishes these statistics within a second, so wait that long first."""
+    time.sleep(1.1)
+    ((syncs, written),) = built.primary.execute("SELECT wal_sync, wal_bytes FROM pg_stat_wal")
+    return {"wal_syncs_per_request": float(syncs), "wal_bytes_per_request": float(written)}
+
+
+def _per_request(before: dict[str, float], after: dict[str, float], requests: int,
+                 scale: float = 1000) -> dict[str, float]:
+    """``before`` and ``after`` per request; CPU seconds become milliseconds (``scale``)."""
+    named = {tier: tier if tier.endswith("_per_request") else f"cpu_ms_per_request_{tier}" for tier in before}
+    return {named[tier]: round((after[tier] - before[tier]) * scale / max(requests, 1), 3) for tier in before}
 
 
 def _routed(servers: list[Server], root_token: str) -> dict[str, float]:
@@ -99,5 +111,6 @@ def line(row: dict[str, Any]) -> str:
             f"{row['operation']:12} {row['requests_per_s']:9.1f} req/s  p50 {row['p50_ms']:7.2f} ms  "
             f"p99 {row['p99_ms']:7.2f} ms  CPU ms/request: servers {row['cpu_ms_per_request_servers']}, "
             f"primary {row['cpu_ms_per_request_primary']}, replicas {row['cpu_ms_per_request_replicas']}  "
+            f"primary WAL fsyncs/request {row['wal_syncs_per_request']}, bytes {row['wal_bytes_per_request']:.0f}  "
             + (f"reads on replicas {row['reads_on_replicas']:.0%}  " if "reads_on_replicas" in row else "")
             + f"({row['requests']} requests, {row['errors']} errors)")
