@@ -59,6 +59,7 @@ LUA = REPO / "scripts" / "wrk" / "peer_bench.lua"
 WRK_THREADS, WRK_CONNECTIONS = 2, 16
 LOOKUP_TOKENS, RENEW_TOKENS = WRK_CONNECTIONS, 200
 FIRST_REVOKE_GUESS = 500.0  # revokes/s, before either server's rate is measured
+REVOKE_MARGIN, REVOKE_ATTEMPTS = 2.0, 3
 SETUP_CLIENTS = 8
 START_SECONDS = 60.0
 TOKENLEDGER_ROOT = "peer-bench-root"
@@ -389,15 +390,27 @@ def compare(targets: dict[str, Target], parents: dict[str, str], operation: str,
     schedule = [(options.warmup, False)] * bool(options.warmup) + [(options.seconds, True)] * options.rounds
     for seconds, counted in schedule:
         for system, target in targets.items():
-            load = loads[system]
-            if operation == "revoke":
-                load = victims(target, math.ceil(revoke_rates[system] * seconds * 1.5) + 100, work)
-            row = measure(target, operation, load, seconds, wrk)
-            revoke_rates[system] = row["req_per_s"] * (2 if row["exhausted"] else 1)
+            row = one_round(target, operation, loads[system], seconds, wrk, revoke_rates, work)
             if counted:
                 rounds[system].append(row)
                 print(_round_line(target, operation, row), flush=True)
     return rounds
+
+
+def one_round(target: Target, operation: str, load: Load, seconds: int, wrk: str, revoke_rates: dict[str, float],
+              work: Path) -> dict[str, Any]:
+    """A revoke round that runs out of accessors is run again with more: its wrk thread that ran
+    out stood idle for the rest of the round, so its rate would be too low. The two wrk threads
+    share the accessors half and half but need not go at the same pace, hence the margin."""
+    for attempt in range(1, REVOKE_ATTEMPTS + 1):
+        if operation == "revoke":
+            load = victims(target, math.ceil(revoke_rates[target.system] * seconds * REVOKE_MARGIN) + 100, work)
+        row = {**measure(target, operation, load, seconds, wrk), "attempts": attempt}
+        revoke_rates[target.system] = row["req_per_s"] * (2 if row["exhausted"] else 1)
+        if not row["exhausted"]:
+            break
+        print(f"{target.system:11} {operation:17} ran out of accessors after {row['ok']}: again, with more")
+    return row
 
 
 def measure(target: Target, operation: str, load: Load, seconds: int, wrk: str) -> dict[str, Any]:
@@ -445,6 +458,7 @@ def summarise(name: str, operation: str, rounds: dict[str, list[dict[str, Any]]]
         figures[f"{prefix}_{system}_rounds_req_per_s"] = [round(row["req_per_s"], 1) for row in rows]
         figures[f"{prefix}_{system}_errors"] = sum(row["errors"] for row in rows)
         figures[f"{prefix}_{system}_exhausted_rounds"] = sum(row["exhausted"] for row in rows)
+        figures[f"{prefix}_{system}_rounds_run_again"] = sum(row["attempts"] - 1 for row in rows)
     ratio = _ratio(figures, prefix)
     figures[f"{prefix}_req_per_s_ratio_higher_is_better"] = ratio("req_per_s")
     figures[f"{prefix}_p99_ratio_lower_is_better"] = ratio("p99_ms")
