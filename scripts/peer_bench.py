@@ -81,6 +81,7 @@ def main() -> int:
             work.mkdir()
             figures.update(pairing(kind, work, options, wrk, bao))
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    figures["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     print(table(figures, options))
     if options.json:
         Path(options.json).write_text(json.dumps(figures, indent=2))
@@ -150,6 +151,7 @@ def machine(wrk: str, bao: str) -> dict[str, Any]:
         "openbao": _first_line([bao, "version"]),
         "wrk": _first_line([wrk, "-v"]),
         "tokenledger_commit": _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
     }
 
 
@@ -478,7 +480,8 @@ def table(figures: dict[str, Any], options: argparse.Namespace) -> str:
     lines = [
         f"tokenledger vs OpenBao, {figures['date']}, {figures['nproc']} cores ({figures['cpu_model']}), "
         f"{options.rounds} rounds of {options.seconds} s each (medians), wrk {WRK_THREADS} threads "
-        f"{WRK_CONNECTIONS} connections; ratios tokenledger / OpenBao; {CPU_NOTE}",
+        f"{WRK_CONNECTIONS} connections; ratios tokenledger / OpenBao; {CPU_NOTE}; load average (1, 5, 15 min) "
+        f"{figures['load_average_at_start']} at the start, {figures['load_average_at_end']} at the end",
         "",
         "| pairing | operation | req/s TL / Bao | req/s ratio (higher better) | p50 ms TL / Bao | p99 ms TL / Bao "
         "| p99 ratio (lower better) | CPU ms/req TL / Bao | CPU ratio (lower better) | errors TL / Bao |",
