@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,7 +105,7 @@ def _options() -> argparse.Namespace:
     return options
 
 
-def _choices(allowed: Any) -> Callable[[str], list[str]]:
+def _choices(allowed: Collection[str]) -> Callable[[str], list[str]]:
     def parse(value: str) -> list[str]:
         chosen = [item for item in value.split(",") if item]
         unknown = [item for item in chosen if item not in allowed]
@@ -164,7 +164,8 @@ def _cpu_model() -> str:
 
 def _first_line(command: list[str]) -> str:
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
-    return (finished.stdout or finished.stderr).strip().splitlines()[0] if finished.stdout or finished.stderr else ""
+    lines = (finished.stdout or finished.stderr).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 # -- the servers ------------------------------------------------------------------------------
