@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.process_cpu import tree_cpu_seconds  # noqa: E402
 from scripts.scratch_schema import schema_on  # noqa: E402
-from scripts.servers import free_port, running  # noqa: E402
+from scripts.servers import free_port, running, terminate  # noqa: E402
 from tokenledger.wiring.server import initialise_store  # noqa: E402
 from tokenledger.wiring.settings import Settings  # noqa: E402
 
@@ -221,7 +221,7 @@ def openbao(kind: str, work: Path, binary: str) -> Iterator[Target]:
             url = f"http://127.0.0.1:{port}"
             yield Target("openbao", url, process.pid, _initialise_and_unseal(url, process, log))
         finally:
-            _stop(process)
+            terminate(process)
 
 
 def _two_free_ports() -> tuple[int, int]:
@@ -310,15 +310,6 @@ def _wait(ready: Callable[[], bool], what: str, process: subprocess.Popen[str], 
         time.sleep(0.1)
     log.seek(0)
     raise RuntimeError(f"OpenBao did not {what} (exit code {process.poll()}):\n{log.read()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 # -- set-up over HTTP, not timed ------------------------------------------------------------

@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 import requests
 
+from scripts.servers import terminate
+
 REQUIRED = os.environ.get("CI", "") == "true" or os.environ.get("TOKENLEDGER_REQUIRE_OPENBAO", "") == "1"
 START_SECONDS = 30.0
 
@@ -79,12 +81,7 @@ def running_openbao() -> Iterator[OpenBao]:
             yield server
         finally:
             server.session.close()
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            terminate(process, timeout=10)
             log.close()
 
 
