@@ -39,13 +39,13 @@ def run(shapes: list[tuple[int, int]], workers: int, clients: int, seconds: floa
             started = _servers(built, servers, replicas, workers, root_token, stack)
             for operation in OPERATIONS:
                 before, wal_before = _cpu(built, started), _wal(built)
-                routed_before = _routed(started, root_token)
+                routed_before = replica_scope_reads(started, root_token)
                 row = measure([server.port for server in started], operation, clients, seconds)
                 row.update(store="postgres-fleet", servers=servers, replicas=replicas, workers=workers)
                 row.update(_per_request(before, _cpu(built, started), row["requests"]))
                 row.update(_per_request(wal_before, _wal(built), row["requests"], scale=1))
                 if operation == "lookup-self":
-                    row.update(_share(routed_before, _routed(started, root_token)))
+                    row.update(_share(routed_before, replica_scope_reads(started, root_token)))
                 rows.append(row)
                 print(line(row), flush=True)
     return rows
@@ -87,8 +87,9 @@ def _per_request(before: dict[str, float], after: dict[str, float], requests: in
     return {named[tier]: round((after[tier] - before[tier]) * scale / max(requests, 1), 3) for tier in before}
 
 
-def _routed(servers: list[Server], root_token: str) -> dict[str, float]:
-    """Reads in replica scopes so far, by where they went, summed over the servers."""
+def replica_scope_reads(servers: list[Server], root_token: str) -> dict[str, float]:
+    """Reads in replica scopes so far, by where they went (``tokenledger_replica_scope_reads_total``),
+    summed over the servers."""
     counts = {"replica": 0.0, "primary": 0.0}
     for server in servers:
         request = urllib.request.Request(f"{server.url}/v1/sys/metrics?format=prometheus",

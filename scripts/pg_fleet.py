@@ -32,6 +32,8 @@ import psycopg
 import psycopg.sql
 from psycopg.abc import Params
 
+from scripts.servers import free_port
+
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 OS_USER = "postgres"
 SUPERUSER = "postgres"
@@ -332,19 +334,13 @@ def _append_settings(config: Path, settings: dict[str, str]) -> None:
 def _start_on_free_port(cluster: Cluster) -> None:
     """Starts the cluster on a free port, another one if something took it since it was found free."""
     for attempt in range(3):
-        cluster.port = _free_port()
+        cluster.port = free_port()
         try:
             cluster.start()
             return
         except RuntimeError as error:
             if "Address already in use" not in str(error) or attempt == 2:
                 raise
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_streaming(primary: Cluster, names: list[str], synchronous: bool) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from scripts.load_fleet import replica_scope_reads
 from scripts.pg_fleet import Fleet, multi_host_url
 from scripts.servers import Server, running
 from tests.support.paths import REPO
@@ -51,14 +52,7 @@ def lookup_self(server: Server, token: str) -> requests.Response:
 
 def replica_reads(server: Server) -> dict[str, float]:
     """How many of the server's reads in replica scopes went to a replica, and to the primary."""
-    text = requests.get(f"{server.url}/v1/sys/metrics?format=prometheus", headers={"X-Vault-Token": ROOT_TOKEN},
-                        timeout=HTTP_TIMEOUT).text
-    counts = {"replica": 0.0, "primary": 0.0}
-    for line in text.splitlines():
-        if line.startswith("tokenledger_replica_scope_reads_total{"):
-            target = line.split('target="', 1)[1].split('"', 1)[0]
-            counts[target] += float(line.rsplit(" ", 1)[1])
-    return counts
+    return replica_scope_reads([server], ROOT_TOKEN)
 
 
 def servers_on(store: str, count: int, stack: ExitStack, **env: str) -> list[Server]:
