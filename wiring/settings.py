@@ -25,6 +25,7 @@ CIPHER_KEY_VARIABLE = "TOKENLEDGER_CIPHER_KEY"
 CIPHER_KEY_BYTES = 32
 # AES-GCM from the ``cryptography`` package (not the library's default, pycryptodome's, slower).
 AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+SQLITE_FACTORY_TOPIC = "tokenledger.projections.sqlite_connections:LedgerSQLiteFactory"
 # The library looks a setting up as ``<APPLICATION NAME>_<NAME>`` before ``<NAME>``, in the process
 # environment too, and ``TOKENLEDGER_CIPHER_KEY`` is such a name. So the store's settings give
 # both spellings, and only ``Settings.cipher_key`` decides whether and how the ledger is encrypted.
@@ -126,7 +127,7 @@ class Settings:
         if self.read_replicas:
             raise SettingsError("read replicas need a PostgreSQL store")
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
             "SQLITE_DBNAME": str(Path(self.store)),
             "APPLICATION_RECORDER_TOPIC": "tokenledger.projections.sqlite_store:IndexedSQLiteRecorder",
             "SQLITE_LOCK_TIMEOUT": "30",
