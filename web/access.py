@@ -18,6 +18,7 @@ from tokenledger.web.consistency import required_position, stamp_written_positio
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.namespace import request_namespace
 from tokenledger.web.request_input import presented_token
+from tokenledger.web.served import served_request
 
 Handler = Callable[..., Response]  # werkzeug's, which flask's extends: redirects are werkzeug's
 Existence = Callable[[str, dict[str, str]], bool]
@@ -72,12 +73,13 @@ class Gate:
 
         @wraps(handler)
         def view(**path_parameters: str) -> Response:
-            if request.method not in _READS:
-                return guarded(**path_parameters)
+            current = served_request()
+            if current.method not in _READS:
+                return guarded(current, path_parameters)
             with read_scope.replica_reads():
-                return guarded(**path_parameters)
+                return guarded(current, path_parameters)
 
-        def guarded(**path_parameters: str) -> Response:
+        def guarded(request: Request, path_parameters: dict[str, str]) -> Response:
             wanted = required_position(request)
             self._service.take_written_position()
             path = vault_path(request, vault_prefix, rule)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, g, has_request_context, request
 
 from tokenledger.web.compact_json import compact_json
+from tokenledger.web.served import request_globals
 
 _HEADERS = {"Cache-Control": "no-store"}
 
@@ -31,7 +32,7 @@ def vault_response(
     as Vault does on a few ``sys/`` paths (``sys/policy``, ``sys/policy/<name>``,
     ``sys/capabilities*``) for clients older than the envelope."""
     body = {
-        "request_id": g.get("request_id") or str(uuid.uuid4()),
+        "request_id": request_globals().get("request_id") or str(uuid.uuid4()),
         "lease_id": "",
         "renewable": False,
         "lease_duration": 0,
@@ -67,7 +68,7 @@ def note_ignored(ignored: list[str], replaced: list[str]) -> None:
 def ignored_warnings() -> list[str]:
     """What ``note_ignored`` kept, in Vault's words and order: after the endpoint's own warnings,
     and only in an answer with a body (a 204 names nothing, as in Vault)."""
-    ignored, replaced = g.get("ignored_parameters", ([], []))
+    ignored, replaced = request_globals().get("ignored_parameters", ([], []))
     warnings = []
     if ignored:
         warnings.append(f"Endpoint ignored these unrecognized parameters: [{' '.join(ignored)}]")

@@ -15,6 +15,7 @@ from tokenledger.web.envelope import error_response, json_response
 from tokenledger.web.metrics import UNMATCHED_ROUTE, Metrics
 from tokenledger.web.openapi_schemas import HealthSchema
 from tokenledger.web.routes import BARE, PLAIN, Answer, Doc, Route, RoutedBlueprint
+from tokenledger.web.served import request_globals, served_request
 from tokenledger.wiring.bootstrap import Runtime
 
 log = logging.getLogger("tokenledger.request")
@@ -31,13 +32,14 @@ def install_observability(app: Flask, runtime: Runtime) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
-        metrics.observe(route, request.method, response.status_code, seconds)
-        log.info("request", extra={"request_id": g.get("request_id", ""), "method": request.method,
+        served, state = served_request(), request_globals()
+        seconds = time.perf_counter() - state.get("started", time.perf_counter())
+        route = served.url_rule.rule if served.url_rule else UNMATCHED_ROUTE
+        metrics.observe(route, served.method, response.status_code, seconds)
+        log.info("request", extra={"request_id": state.get("request_id", ""), "method": served.method,
                                    "route": route, "status": response.status_code,
                                    "duration_ms": round(seconds * 1000, 3),
-                                   "accessor": g.get("accessor", ""), "remote_addr": request.remote_addr})
+                                   "accessor": state.get("accessor", ""), "remote_addr": served.remote_addr})
         return response
 
     app.register_blueprint(_operations_blueprint(runtime, metrics), url_prefix="/v1/sys")

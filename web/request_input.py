@@ -19,6 +19,7 @@ from tokenledger.domain.errors import InvalidRequest
 from tokenledger.web.envelope import note_ignored
 from tokenledger.web.fields import DIALECT, VALIDATION_PREFIX, ConversionFailed, JsonNumber
 from tokenledger.web.namespace import SITE_PARAMETER
+from tokenledger.web.served import served_request
 from tokenledger.wiring.settings import DEFAULT_MAX_REQUEST_SIZE
 
 # Vault's limit on how deeply JSON containers nest (``CustomMaxJSONDepth``).
@@ -300,6 +301,7 @@ def _unaliased(aliases: Mapping[str, str], parameters: dict[str, Any]) -> dict[s
 def refuse_nul_characters() -> None:
     """A NUL character anywhere in a request is refused up front: PostgreSQL cannot store one in
     text, and no name, path or value Vault takes has any use for it."""
+    request = served_request()
     raw = received_body(request)
     query = request.environ.get("QUERY_STRING", "")
     maybe_in_query = "%00" in query or "\x00" in query  # parse the query only where it may hold one
@@ -324,6 +326,7 @@ def body_reader(max_request_size: int, *, parse_updates: bool = False) -> Callab
     limit = body_limit(max_request_size)
 
     def read_body() -> None:
+        request = served_request()
         received_body(request, limit)
         if parse_updates and request.method in ("POST", "PUT"):
             body_parameters(request)

@@ -19,6 +19,7 @@ from tokenledger.domain.errors import LedgerError
 from tokenledger.web.access import Gate, Handler, is_list_request
 from tokenledger.web.envelope import error_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, UNSUPPORTED_PATH, error_of, no_route_message
+from tokenledger.web.served import served_request
 
 RULE = "/<path:unknown>"
 ENDPOINT = "unrouted"
@@ -89,9 +90,10 @@ def served_as_vault_serves(handler: Handler, *, lists: bool) -> Handler:
 
     @wraps(handler)
     def view(caller: Caller, **path_parameters: str) -> BaseResponse:
-        if request.method in NO_ROUTE_SERVES:
+        served = served_request()
+        if served.method in NO_ROUTE_SERVES:
             return error_response(405, UNSUPPORTED_OPERATION)
-        if not lists and request.method == "GET" and is_list_request(request):
+        if not lists and served.method == "GET" and is_list_request(served):
             return unrouted_answer()
         return handler(caller, **path_parameters)
 
