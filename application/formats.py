@@ -15,8 +15,8 @@ def go_time(instant: datetime | None) -> str | None:
     """RFC 3339 with fractional seconds trimmed of trailing zeros, as Go encodes a time."""
     if instant is None:
         return None
-    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
-    return text + "Z"
+    text = instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return text.rstrip("0").rstrip(".") + "Z"
 
 
 def history_entry(entry: HistoryEntry) -> dict[str, Any]:

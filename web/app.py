@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
 
 from tokenledger.domain.clock import Clock
@@ -21,11 +24,27 @@ from tokenledger.wiring.settings import Settings
 EXTENSION_KEY = "tokenledger"
 
 
+class LedgerFlask(Flask):
+    """Flask, but asking once per function whether it is a coroutine function: Flask asks
+    ``inspect`` again on every call of every hook and view (nine times a lookup-self), through
+    ``ensure_sync``, the method its documentation gives to override."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._synchronous: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        synchronous = self._synchronous.get(func)
+        if synchronous is None:
+            synchronous = self._synchronous[func] = super().ensure_sync(func)
+        return synchronous
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
     """A Flask app serving Vault's token API at ``/v1/auth/token`` and the policy and lease
     endpoints at ``/v1/sys``, over the configured store."""
     runtime = bootstrap(settings or Settings.from_env(), clock)
-    app = Flask("tokenledger")
+    app = LedgerFlask("tokenledger")
     app.extensions[EXTENSION_KEY] = runtime
     app.register_blueprint(create_token_blueprint(runtime), url_prefix="/v1/auth/token")
     app.register_blueprint(create_sys_blueprint(runtime), url_prefix="/v1/sys")
