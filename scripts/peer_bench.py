@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.process_cpu import tree_cpu_seconds  # noqa: E402
 from scripts.scratch_schema import schema_on  # noqa: E402
-from scripts.servers import free_port, running, terminate  # noqa: E402
+from scripts.servers import free_port, hello_server, running, terminate  # noqa: E402
 from tokenledger.wiring.server import initialise_store  # noqa: E402
 from tokenledger.wiring.settings import Settings  # noqa: E402
 
@@ -75,6 +75,7 @@ def main() -> int:
     figures: dict[str, Any] = {**machine(wrk, bao), "settings": _settings(options), "cpu_note": CPU_NOTE,
                                "ratios": "tokenledger / OpenBao"}
     started = time.perf_counter()
+    figures.update(floor(options, wrk))
     with tempfile.TemporaryDirectory(prefix="peer-bench-") as directory:
         for kind in options.stores:
             work = Path(directory) / kind
@@ -375,14 +376,32 @@ def pairing(kind: str, work: Path, options: argparse.Namespace, wrk: str, bao: s
     return figures
 
 
+def floor(options: argparse.Namespace, wrk: str) -> dict[str, Any]:
+    """What tokenledger's HTTP stack costs before any of its own code runs: the smallest Flask
+    app (``scripts/hello_app.py``), served as tokenledger is, with its workers and threads."""
+    with hello_server(options.workers, options.threads) as server:
+        target = Target("hello", server.url, server.process.pid, "")
+        rows = []
+        for seconds, counted in _schedule(options):
+            row = {**measure(target, "hello", Load(""), seconds, wrk), "attempts": 1}
+            if counted:
+                rows.append(row)
+                print(_round_line(target, "hello", row), flush=True)
+    return {f"floor_hello_{figure}": round(statistics.median(row[figure] for row in rows), 3) for figure in FIGURES}
+
+
+def _schedule(options: argparse.Namespace) -> list[tuple[int, bool]]:
+    """(seconds, counted) of each round: the warm-up, then the counted rounds."""
+    return [(options.warmup, False)] * bool(options.warmup) + [(options.seconds, True)] * options.rounds
+
+
 def compare(targets: dict[str, Target], parents: dict[str, str], operation: str, options: argparse.Namespace,
             work: Path, wrk: str) -> dict[str, list[dict[str, Any]]]:
     """Warm-up, then the rounds, interleaved: tokenledger, OpenBao, tokenledger, OpenBao, ..."""
     loads = {system: prepare(target, parents[system], operation, work) for system, target in targets.items()}
     revoke_rates = dict.fromkeys(targets, FIRST_REVOKE_GUESS)
     rounds: dict[str, list[dict[str, Any]]] = {system: [] for system in targets}
-    schedule = [(options.warmup, False)] * bool(options.warmup) + [(options.seconds, True)] * options.rounds
-    for seconds, counted in schedule:
+    for seconds, counted in _schedule(options):
         for system, target in targets.items():
             row = one_round(target, operation, loads[system], seconds, wrk, revoke_rates, work)
             if counted:
@@ -482,6 +501,10 @@ def table(figures: dict[str, Any], options: argparse.Namespace) -> str:
     for kind in options.stores:
         for operation in options.operations:
             lines.append(_table_row(figures, PAIRINGS[kind], operation))
+    lines += ["", f"floor, the smallest Flask app served as tokenledger is ({options.workers} workers, "
+              f"{options.threads} threads): {figures['floor_hello_req_per_s']:,.0f} req/s, "
+              f"p99 {figures['floor_hello_p99_ms']:.2f} ms, "
+              f"CPU {figures['floor_hello_cpu_ms_per_request']:.3f} ms/request"]
     return "\n".join(lines)
 
 

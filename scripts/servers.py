@@ -113,6 +113,24 @@ def running(*arguments: str, env: dict[str, str] | None = None) -> Iterator[Serv
 
 
 @contextmanager
+def hello_server(workers: int = 2, threads: int = 4) -> Iterator[Server]:
+    """``scripts/hello_app.py``: the smallest Flask app, served as tokenledger is."""
+    port = free_port()
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the server writes it until stopped
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "hello_app.py"), "--workers", str(workers), "--threads", str(threads),
+         "--bind", f"127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    server = Server(process=process, port=port, log=log)
+    try:
+        server.wait_until_listening()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
 def dev_server(root_token: str, store: Path) -> Iterator[Server]:
     """``tokenledger server --dev`` with this root token, on a free port and its own store file."""
     port = free_port()

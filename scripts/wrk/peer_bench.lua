@@ -8,7 +8,7 @@ local CREATE_ROOT = '{"policies": ["default", "web"], "ttl": "1h", "meta": {"app
 local CREATE_ROLE = '{"ttl": "1h", "meta": {"app": "bench"}}'
 local RENEW = '{"increment": "1h"}'
 local EXPECTED = {["lookup-self"] = 200, ["create-root"] = 200, ["create-child-role"] = 200,
-                  ["renew-self"] = 200, revoke = 204, mixed = 200}
+                  ["renew-self"] = 200, revoke = 204, mixed = 200, hello = 200}
 
 local threads = {}
 
@@ -53,6 +53,7 @@ local builders = {
     ["create-child-role"] = function() return post("create/bench", token, CREATE_ROLE) end,
     ["renew-self"] = function() return post("renew-self", next_value(), RENEW) end,
     revoke = revoke,
+    hello = function() return wrk.format("GET", "/hello") end,
     mixed = function()
         sent = sent + 1
         if sent % 10 == 0 then return post("create", token, CREATE_ROOT) end

@@ -50,3 +50,5 @@ def test_the_quick_peer_benchmark_reports_every_figure_and_no_error(tmp_path: Pa
             assert figures[f"{prefix}_{system}_cpu_ms_per_request"] > 0
         assert all(figures[f"{prefix}_{ratio}"] is not None for ratio in RATIOS)
     assert "| sqlite_vs_raft | create-root |" in finished.stdout
+    assert figures["floor_hello_req_per_s"] > 0 and figures["floor_hello_cpu_ms_per_request"] > 0
+    assert "floor, the smallest Flask app served as tokenledger is" in finished.stdout
