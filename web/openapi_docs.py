@@ -46,6 +46,15 @@ PARAMETERS: Mapping[str, JsonSchema] = {
                           "Also tokens created by those tokens, and so on."),
     "from": _query("from", _RFC3339, "Created at or after this instant."),
     "to": _query("to", _RFC3339, "Created before this instant."),
+    "activity_from": _query("from", _RFC3339, "The window's start (widened to a whole step); "
+                            "default: a day (by hour) or thirty days (by day) before its end."),
+    "activity_to": _query("to", _RFC3339, "The window's end (widened to a whole step); default: now."),
+    "step": _query("step", {"type": "string", "enum": ["hour", "day"]}, "Count per hour (default) or day (UTC)."),
+    "role": _query("role", {"type": "string"}, "Only tokens created against this role."),
+    "creator": _query("creator", {"type": "string"}, "Only tokens created by this accessor's token."),
+    "display_name": _query("display_name", {"type": "string"}, "Display names holding this, in any case."),
+    "policy": _query("policy", {"type": "string"}, "Tokens with this policy."),
+    "remote_addr": _query("remote_addr", {"type": "string"}, "Tokens created or used from this address."),
     "site": _query(SITE_PARAMETER, {"type": "string", "pattern": _NAMESPACE_NAME},
                    "The namespace, in the other product's API (same as X-Vault-Namespace); on create it "
                    "also refuses tokens that would never expire."),
