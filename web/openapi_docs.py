@@ -67,6 +67,8 @@ PARAMETERS: Mapping[str, JsonSchema] = {
     "ui_as_of": _query("as_of", {"type": "string"},
                        "An instant: RFC 3339, or as a datetime-local field sends it (taken as UTC)."),
     "ui_namespace": _query("namespace", {"type": "string"}, "The namespace (else the session's)."),
+    "ui_from": _query("from", {"type": "string"}, "The window's start (as `ui_as_of`); empty: the default."),
+    "ui_to": _query("to", {"type": "string"}, "The window's end (as `ui_as_of`); empty: now."),
     "ui_after": _query("after", {"type": "string"}, "The timeline from after this event version."),
     "index": {"name": INDEX_HEADER, "in": "header", "required": False,
               "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
