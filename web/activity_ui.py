@@ -81,7 +81,8 @@ def add_activity_pages(blueprint: RoutedBlueprint, activity: ActivityService, se
             query = {name: args[name] for name in (*SEARCH_FIELDS, "descendants", "limit") if args.get(name)}
             page = render_template("ui/token_search.html", **parts.common(
                 namespace, results=results, query=query, go_time=go_time,
-                form={name: args.get(name, "") for name in SEARCH_FIELDS} | {"descendants": wanted.descendants}))
+                form={name: args.get(name, "") for name in SEARCH_FIELDS}
+                | {"descendants": wanted.descendants, "limit": limit}))
             return make_response(page)
 
     blueprint.add_routes((
