@@ -63,7 +63,7 @@ def activity_filter(namespace: str, start: datetime | None, end: datetime | None
     ``start`` to one day (hourly) or thirty days (daily) before; both are widened to whole steps."""
     step = step or "hour"
     if step not in STEPS:
-        raise InvalidRequest(f"step must be one of {', '.join(STEPS)}, not {step!r}")
+        raise InvalidRequest(f"step must be one of {', '.join(STEPS)}")  # the input is not echoed
     hours = STEPS[step]
     end = end or now
     start = start or end - timedelta(hours=hours * (24 if step == "hour" else 30))

@@ -73,7 +73,7 @@ def add_activity_pages(blueprint: RoutedBlueprint, activity: ActivityService, se
         with parts.authorised(namespace, SEARCH_PATH):
             args = request.args
             wanted = token_search(namespace, role=args.get("role"), creator=args.get("creator"),
-                                  descendants=bool(args.get("descendants")), display_name=args.get("display_name"),
+                                  descendants=_truthy(args.get("descendants")), display_name=args.get("display_name"),
                                   policy=args.get("policy"), remote_addr=args.get("remote_addr"),
                                   start=_instant("from"), end=_instant("to"))
             limit = count_parameter(args.get("limit") or str(DEFAULT_PAGE), "limit", 2**62)
@@ -114,6 +114,11 @@ def charts(activity: Activity) -> list[Chart]:
     found.append(Chart("live", title, line_chart(points, title, "live", COLOURS["live"]),
                        list(zip(labels, starts, live, strict=True))))
     return found
+
+
+def _truthy(text: str | None) -> bool:
+    """As the API reads a boolean: ``1``, ``t`` or ``true``, in any case."""
+    return (text or "").lower() in ("1", "t", "true")
 
 
 def _label(start: datetime, step: str) -> str:
