@@ -4,7 +4,9 @@ rebuild from the log, and answer what happened, filtered by role, creator and na
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from flask import Flask
@@ -13,9 +15,16 @@ from freezegun import freeze_time
 
 from tests.support.activity import WINDOW, tell_story
 from tests.support.vault_http import call, create, let_create_tokens
+from tokenledger.domain.actor import Actor
+from tokenledger.domain.issuance import TokenPlan
+from tokenledger.domain.token import Token
+from tokenledger.domain.token_events import TokenRevoked, TokenUsed
+from tokenledger.domain.token_secrets import new_accessor
+from tokenledger.domain.token_view import TokenType
 from tokenledger.projections.activity import ADDRESSES, HOURS
 from tokenledger.projections.replay import rebuild, verify
 from tokenledger.web.app import runtime_of
+from tokenledger.wiring.bootstrap import Runtime
 
 
 def activity(client: FlaskClient, query: str = "", status: int = 200) -> Any:
@@ -140,3 +149,24 @@ def test_activity_and_search_need_sudo(client: FlaskClient) -> None:
     token = create(client, policies=["auditish"], ttl="1h")["auth"]["client_token"]
     for path in ("activity", "search"):
         assert call(client, "GET", f"sys/ledger/history/{path}", token).status_code == 403
+
+
+def test_one_save_counts_the_events_of_a_token_it_creates(runtime: Runtime) -> None:
+    """Events after a creation copy the token's role and creator from its registry row: in one
+    save whose first event is another token's use, the new token's row is still written first."""
+    now = datetime(2026, 4, 1, 10, 30, tzinfo=UTC)
+    used = _token(runtime, "a", now, num_uses=2)
+    runtime.ledger.save(used)
+    used.trigger_event(TokenUsed, timestamp=now, uses_left=1, actor_accessor=used.accessor, remote_addr="192.0.2.1")
+    fresh = _token(runtime, "b", now, role="ci")
+    fresh.trigger_event(TokenRevoked, timestamp=now, reason="test", actor_accessor="", remote_addr="")
+    runtime.ledger.save(used, fresh)
+    counts = {(row[2], row[3]): row[5] for row in runtime.read_models.rows(HOURS)}
+    assert counts == {("created", ""): 1, ("used", ""): 1, ("created", "ci"): 1, ("revoked", "ci"): 1}
+
+
+def _token(runtime: Runtime, name: str, now: datetime, *, num_uses: int = 0, role: str = "") -> Token:
+    plan = TokenPlan(parent_id=None, policies=["default"], meta=None, display_name=name, path="auth/token/create",
+                     num_uses=num_uses, renewable=True, ttl=3600, explicit_max_ttl=0, period=0,
+                     token_type=TokenType.SERVICE, role_name=role)
+    return Token.issue(uuid4(), new_accessor(), plan, now, Actor("creator", "192.0.2.9"))

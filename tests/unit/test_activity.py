@@ -15,7 +15,9 @@ from tokenledger.application.token_search import token_search
 from tokenledger.domain.clock import SystemClock, to_epoch_us
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import InvalidRequest
-from tokenledger.projections.activity import HOURS, hour_of
+from tokenledger.projections.activity import _COUNT_CREATED, _COUNT_OTHER, HOURS, hour_of
+from tokenledger.projections.dialect import POSTGRES, SQLITE
+from tokenledger.projections.writes import tally
 from tokenledger.web.activity_svg import HEIGHT, Point, bar_chart, line_chart
 from tokenledger.wiring.bootstrap import Runtime
 
@@ -128,3 +130,15 @@ def test_a_search_trims_its_texts_and_matches_a_policy_by_its_stored_name() -> N
     wanted = token_search("ns", role=" ci ", policy=" Web ", display_name="  ", creator="a", descendants=True)
     assert (wanted.role, wanted.policy, wanted.display_name, wanted.creator) == ("ci", "web", None, "a")
     assert token_search("").is_empty() and not wanted.is_empty()
+
+
+def test_a_tally_copies_the_key_from_its_source_and_names_the_schema() -> None:
+    sql = POSTGRES.in_schema("s").render(_COUNT_OTHER)
+    assert sql == ('INSERT INTO "s".activity_hours (hour, kind, namespace, role_name, creator_accessor, n) '
+                   'SELECT %s, %s, namespace, role_name, creator_accessor, 1 FROM "s".token_registry '
+                   'WHERE token_id = %s ON CONFLICT (namespace, hour, kind, role_name, creator_accessor) '
+                   'DO UPDATE SET n = activity_hours.n + 1')
+    assert SQLITE.render(_COUNT_CREATED).startswith(
+        "INSERT INTO activity_hours (namespace, hour, kind, role_name, creator_accessor, n) VALUES (?, ?, ?, ?, ?, 1)")
+    with pytest.raises(ValueError, match="gives every key column"):
+        tally("t", ("a", "b"), ("a",))
