@@ -127,6 +127,9 @@ def test_search_follows_descendants_and_pages_as_the_api_does(client: FlaskClien
     assert first["total"] == everything["total"] and first["keys"] == everything["keys"][:2]
     second = search(client, f"creator={root}&descendants=true&limit=2&after={first['next_after']}")
     assert second["keys"] == everything["keys"][2:4]
+    combined = search(client, f"creator={root}&descendants=true&remote_addr=192.0.2.7&display_name=WORK&policy=web")
+    assert combined["keys"] == [story.limited] and combined["total"] == 1
+    assert search(client, f"creator={story.parent}&remote_addr=192.0.2.7&role=ci")["total"] == 0
     api = call(client, "GET", f"sys/ledger/history/creator/{root}?descendants=true&limit=1000").json["data"]
     assert api["keys"] == everything["keys"] and api["total"] == everything["total"]
 
