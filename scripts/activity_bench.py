@@ -7,7 +7,8 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,9 @@ from typing import Any, Protocol
 from scripts.activity_history import write_history
 from tokenledger.application.activity import activity_filter
 from tokenledger.application.token_search import token_search
-from tokenledger.projections.activity import HOURS
+from tokenledger.domain.commands import CreateToken
+from tokenledger.projections import registry
+from tokenledger.projections.activity import HOURS, ActivityProjection
 from tokenledger.wiring.activity import activity_service, search_service
 from tokenledger.wiring.bootstrap import bootstrap
 from tokenledger.wiring.settings import Settings
@@ -66,7 +69,45 @@ def activity_charts(work: Path, sizes: ActivitySizes) -> dict[str, Any]:
         }
     finally:
         runtime.close()
-    return figures
+    return figures | write_cost(work, tokens=max(20, min(300, sizes.activity_events // 3000)))
+
+
+def write_cost(work: Path, tokens: int = 300, rounds: int = 5) -> dict[str, Any]:
+    """What the activity read models add to a token's life: create, renew and revoke ``tokens``
+    tokens with them and without them (their handlers left out of the registry), in interleaved
+    rounds on one store; the medians' ratio."""
+    runtime = bootstrap(Settings(store=str(work / "activity-cost.db")))
+    runtime.service.initialise("bench-root")
+    try:
+        root = runtime.service.authenticate("bench-root", "127.0.0.1")
+        seconds: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for counted in (True, False):
+                with _activity_projection(counted):
+                    started = time.perf_counter()
+                    for _ in range(tokens):
+                        token = runtime.service.create(root, CreateToken(policies=("web",), ttl=3600)).client_token
+                        runtime.service.renew(root, token, 7200)
+                        runtime.service.revoke(root, token)
+                    seconds[counted].append(time.perf_counter() - started)
+    finally:
+        runtime.close()
+    with_, without = statistics.median(seconds[True]), statistics.median(seconds[False])
+    return {"activity_token_lives_per_s": round(tokens / with_), "activity_token_lives_per_s_without": round(
+        tokens / without), "activity_write_cost_ratio": round(with_ / without, 3)}
+
+
+@contextmanager
+def _activity_projection(kept: bool) -> Iterator[None]:
+    saved = registry.PROJECTIONS
+    if not kept:
+        registry.PROJECTIONS = tuple(p for p in saved if not isinstance(p, ActivityProjection))
+    registry._HANDLERS.clear()
+    try:
+        yield
+    finally:
+        registry.PROJECTIONS = saved
+        registry._HANDLERS.clear()
 
 
 def median_ms(work: Callable[[], Any]) -> float:
