@@ -39,7 +39,7 @@ class History:
 def write_history(runtime: Runtime, start: datetime, hours: int, events: int, *, creators: int = 6,
                   seed: int = 7, batch: int = 1000) -> History:
     """About ``events`` events over ``hours`` hours from ``start``: ``creators`` tokens made by
-    root first, then tokens created by them (a few by their children) with busy and quiet hours."""
+    root first, then tokens created by them, with busy and quiet hours."""
     rng = random.Random(seed)
     history = History(start, hours)
     made = [_issue(runtime, n, start, None, "", Actor("", "127.0.0.1"), rng, name="creator")
