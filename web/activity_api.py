@@ -3,6 +3,7 @@ or day, and the cross-token search, as JSON; the audit page shows the same."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask import Response, request
@@ -11,7 +12,7 @@ from marshmallow import Schema, fields
 from tokenledger.application.activity import ActivityService, activity_filter
 from tokenledger.application.activity_format import activity_data
 from tokenledger.application.formats import token_page
-from tokenledger.application.token_search import TokenSearchService, token_search
+from tokenledger.application.token_search import TokenSearch, TokenSearchService, token_search
 from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import parse_instant
@@ -61,15 +62,18 @@ class ActivityEndpoints:
 
     def search(self, caller: Caller) -> Response:
         _require_sudo(caller)
-        args = request.args
-        wanted = token_search(
-            caller.namespace, role=args.get("role"), creator=args.get("creator"),
-            descendants=args.get("descendants", "").lower() in ("1", "t", "true"),
-            display_name=args.get("display_name"), policy=args.get("policy"),
-            remote_addr=args.get("remote_addr"), start=_time("from"), end=_time("to"))
-        limit = args.get("limit") or "100"
-        page = self._search.search(wanted, args.get("after"), count_parameter(limit, "limit", 2**62))
+        wanted = search_from(caller.namespace, request.args, _time)
+        limit = count_parameter(request.args.get("limit") or "100", "limit", 2**62)
+        page = self._search.search(wanted, request.args.get("after"), limit)
         return vault_response(data=token_page(page))
+
+
+def search_from(namespace: str, args: Mapping[str, str], instant: Callable[[str], datetime | None]) -> TokenSearch:
+    """The search a query string asks for (the API's and the page's), its instants read by ``instant``."""
+    return token_search(namespace, role=args.get("role"), creator=args.get("creator"),
+                        descendants=args.get("descendants", "").lower() in ("1", "t", "true"),
+                        display_name=args.get("display_name"), policy=args.get("policy"),
+                        remote_addr=args.get("remote_addr"), start=instant("from"), end=instant("to"))
 
 
 def activity_routes(endpoints: ActivityEndpoints) -> tuple[Route, ...]:

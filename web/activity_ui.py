@@ -19,8 +19,9 @@ from werkzeug.wrappers import Response
 from tokenledger.application.activity import KINDS, Activity, ActivityService, activity_filter
 from tokenledger.application.audit import DEFAULT_PAGE
 from tokenledger.application.formats import go_time
-from tokenledger.application.token_search import TokenSearchService, token_search
+from tokenledger.application.token_search import TokenSearchService
 from tokenledger.domain.caller import Caller
+from tokenledger.web.activity_api import search_from
 from tokenledger.web.activity_svg import Point, bar_chart, line_chart
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.routes import PAGE, Answer, Doc, Route, RoutedBlueprint
@@ -72,10 +73,7 @@ def add_activity_pages(blueprint: RoutedBlueprint, activity: ActivityService, se
         namespace = parts.page_namespace()
         with parts.authorised(namespace, SEARCH_PATH):
             args = request.args
-            wanted = token_search(namespace, role=args.get("role"), creator=args.get("creator"),
-                                  descendants=_truthy(args.get("descendants")), display_name=args.get("display_name"),
-                                  policy=args.get("policy"), remote_addr=args.get("remote_addr"),
-                                  start=_instant("from"), end=_instant("to"))
+            wanted = search_from(namespace, args, _instant)
             limit = count_parameter(args.get("limit") or str(DEFAULT_PAGE), "limit", 2**62)
             results = None if wanted.is_empty() else search.search(wanted, args.get("after"), limit)
             query = {name: args[name] for name in (*SEARCH_FIELDS, "descendants", "limit") if args.get(name)}
@@ -114,11 +112,6 @@ def charts(activity: Activity) -> list[Chart]:
     found.append(Chart("live", title, line_chart(points, title, "live", COLOURS["live"]),
                        list(zip(labels, starts, live, strict=True))))
     return found
-
-
-def _truthy(text: str | None) -> bool:
-    """As the API reads a boolean: ``1``, ``t`` or ``true``, in any case."""
-    return (text or "").lower() in ("1", "t", "true")
 
 
 def _label(start: datetime, step: str) -> str:
