@@ -121,10 +121,25 @@ def _statement_sql(statement: Statement) -> str:
             return f"{_insert_sql(table, key)} ON CONFLICT ({', '.join(key)}) DO NOTHING"
         assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
         return f"{_insert_sql(table, key + columns)} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+    if statement.kind == "tally":
+        return _tally_sql(statement)
     if statement.kind == "update":
         assignments = ", ".join(f"{column} = ?" for column in columns)
         return f"UPDATE {table} SET {assignments} WHERE {_conditions(key)}"
     return f"DELETE FROM {table} WHERE {_conditions(key)}"
+
+
+def _tally_sql(statement: Statement) -> str:
+    """``INSERT ... ON CONFLICT`` adding one to ``n``; with a source, ``INSERT ... SELECT`` from its row."""
+    table, given, key = statement.table, statement.columns, statement.key
+    count = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + 1"
+    marks = ", ".join("?" * len(given))
+    if statement.source is None:
+        return f"INSERT INTO {table} ({', '.join(given)}, n) VALUES ({marks}, 1) {count}"
+    source, source_key = statement.source
+    copied = ", ".join(column for column in key if column not in given)
+    return (f"INSERT INTO {table} ({', '.join(given)}, {copied}, n) "
+            f"SELECT {marks}, {copied}, 1 FROM {source} WHERE {source_key} = ? {count}")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:

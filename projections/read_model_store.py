@@ -38,7 +38,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 6  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 7  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 
@@ -80,8 +80,9 @@ def apply_events(cursor: Cursor, dialect: Dialect, events: Sequence[object], pos
 def write_rows(cursor: Cursor, dialect: Dialect, events: Sequence[object]) -> None:
     """The read-model rows for ``events``, without moving the position.
 
-    Tables are independent, so the writes are grouped by table (keeping their order within each)
-    and runs of the same statement go to the database as one ``executemany``.
+    The writes are grouped by table (keeping their order within each), tables in the registry's
+    order (a tally may copy a row of a table before it), and runs of the same statement go to the
+    database as one ``executemany``.
     """
     by_table: dict[str, list[tuple[Statement, list[Params]]]] = {}
     for statement, params in registry.writes_for(events):
@@ -92,8 +93,8 @@ def write_rows(cursor: Cursor, dialect: Dialect, events: Sequence[object]) -> No
             runs[-1][1].append(params)
         else:
             runs.append((statement, [params]))
-    for runs in by_table.values():
-        for statement, rows in runs:
+    for table in sorted(by_table, key=registry.table_rank):
+        for statement, rows in by_table[table]:
             cursor.executemany(dialect.render(statement), rows)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from tokenledger.projections.accessors import AccessorProjection
+from tokenledger.projections.activity import ActivityProjection
 from tokenledger.projections.audit_registry import EventTimesProjection, TokenRegistryProjection
 from tokenledger.projections.children import ChildProjection
 from tokenledger.projections.lookup import LookupProjection
@@ -16,6 +17,7 @@ from tokenledger.projections.writes import Handler, Projection, Write
 PROJECTIONS: tuple[Projection, ...] = (
     LookupProjection(), AccessorProjection(), ChildProjection(), PolicyProjection(), RoleProjection(),
     EventTimesProjection(), TokenRegistryProjection(),
+    ActivityProjection(),  # after the registry: its counts copy the registry's rows
 )
 
 _HANDLERS: dict[type, tuple[Handler, ...]] = {}
@@ -55,3 +57,11 @@ def _index_name(statement: str) -> str:
 
 def tables() -> list[str]:
     return [table for projection in PROJECTIONS for table in projection.tables]
+
+
+_RANKS = {table: rank for rank, table in enumerate(tables())}
+
+
+def table_rank(table: str) -> int:
+    """Where the table's writes go among a batch's: in ``PROJECTIONS`` order."""
+    return _RANKS[table]

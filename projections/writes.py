@@ -29,15 +29,19 @@ class Statement:
       the key exists.
     - ``update``: ``columns`` (the new values) then ``key`` (which rows).
     - ``delete``: ``key``.
+    - ``tally``: ``columns`` (values given), then, with a ``source``, its key's value: one is
+      added to the counter ``n`` of the row at ``key`` (created at 1); ``key``'s other columns
+      are copied from the ``source`` row, and without such a row nothing is counted.
 
     Compared by identity: each is declared once, at import, and is a cheap dictionary key.
     """
 
-    kind: Literal["insert", "upsert", "update", "delete"]
+    kind: Literal["insert", "upsert", "update", "delete", "tally"]
     table: str
     columns: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    source: tuple[str, str] | None = None  # tally: (table, key column) the other key columns come from
 
 
 def insert(table: str, *columns: str | tuple[str, str]) -> Statement:
@@ -58,6 +62,14 @@ def update(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> Statem
 
 def delete(table: str, *key: str) -> Statement:
     return Statement("delete", table, (), key)
+
+
+def tally(table: str, key: tuple[str, ...], given: tuple[str, ...],
+          source: tuple[str, str] | None = None) -> Statement:
+    """Count one more at ``key``: without a ``source`` every key column is ``given``."""
+    if source is None and set(given) != set(key):
+        raise ValueError(f"{table}: a tally without a source gives every key column")
+    return Statement("tally", table, given, key, source=source)
 
 
 Params = tuple[Any, ...]

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import load  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from scripts.activity_bench import activity_charts  # noqa: E402
 from scripts.bulk import issue_many  # noqa: E402
 from scripts.servers import Server, free_port, running  # noqa: E402
 from tokenledger.domain.commands import CreateToken  # noqa: E402
@@ -54,6 +55,7 @@ class Sizes:
     list_tokens: int
     rss_small: int
     rss_large: int
+    activity_events: int = 1_000_000  # the activity charts' and search's ledger (issue 18)
 
 
 FULL = Sizes(in_process_ops=2000, http_seconds=1.0, http_rounds=5, http_clients=4,
@@ -62,7 +64,8 @@ FULL = Sizes(in_process_ops=2000, http_seconds=1.0, http_rounds=5, http_clients=
              rss_small=100_000, rss_large=1_000_000)
 QUICK = Sizes(in_process_ops=300, http_seconds=0.5, http_rounds=2, http_clients=3,
               rebuild_events=10_000,
-              wide_tree=5_000, deep_chain=1_000, list_tokens=20_000, rss_small=5_000, rss_large=20_000)
+              wide_tree=5_000, deep_chain=1_000, list_tokens=20_000, rss_small=5_000, rss_large=20_000,
+              activity_events=20_000)
 TARGETS: dict[str, tuple[str, float]] = {
     "create_ratio_vs_sqlite": (">=", 0.6),
     "http_create_ratio_vs_hello": (">=", 0.4),
@@ -77,11 +80,15 @@ TARGETS: dict[str, tuple[str, float]] = {
 def main() -> int:
     options = _options()
     sizes = QUICK if options.quick else FULL
+    if options.activity_events:
+        sizes = replace(sizes, activity_events=options.activity_events)
     figures: dict[str, Any] = {"quick": options.quick, "sizes": sizes.__dict__}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        for section in (in_process, http, rebuild_rate, revoke_trees, list_and_rss):
+        for section in SECTIONS:
+            if options.only and section.__name__ not in options.only:
+                continue
             figures.update(section(work, sizes))
             print(f"... {section.__name__} done at {time.perf_counter() - started:.0f} s", flush=True)
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
@@ -95,6 +102,10 @@ def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, same keys, under a minute")
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--only", nargs="+", choices=[section.__name__ for section in SECTIONS],
+                        help="run only these sections")
+    parser.add_argument("--activity-events", type=int, default=0,
+                        help="events in the activity charts' ledger (default 1,000,000; --quick 20,000)")
     return parser.parse_args()
 
 
@@ -333,6 +344,10 @@ def _rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+SECTIONS: tuple[Callable[[Path, Sizes], dict[str, Any]], ...] = (
+    in_process, http, rebuild_rate, revoke_trees, list_and_rss, activity_charts)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tokenledger.domain.errors import InvalidRequest, PermissionDenied, multierr
 from tokenledger.domain.policy_document import normalize_policy_name
 from tokenledger.domain.token_view import TokenView
 from tokenledger.web.access import Gate, is_list_request, paged_keys
+from tokenledger.web.activity_api import ActivityEndpoints, activity_routes
 from tokenledger.web.audit_api import HistoryEndpoints, as_of
 from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import SYS_BLUEPRINT, error_response, no_content, vault_response
@@ -37,6 +38,7 @@ from tokenledger.web.openapi_schemas import (
 from tokenledger.web.request_input import RequestBody, body_reader
 from tokenledger.web.routes import Answer, Doc, Link, Route, RoutedBlueprint
 from tokenledger.web.unrouted import add_unrouted_paths
+from tokenledger.wiring.activity import activity_service, search_service
 from tokenledger.wiring.bootstrap import Runtime
 
 WRITE = ("POST", "PUT")
@@ -77,6 +79,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     history = HistoryEndpoints(runtime.audit)
     chain = ChainEndpoints(runtime.ledger.recorder, runtime.read_models, runtime.clock)  # type: ignore[arg-type]
     blueprint.add_routes(sys_routes(endpoints, history, chain))
+    blueprint.add_routes(activity_routes(ActivityEndpoints(activity_service(runtime), search_service(runtime))))
     add_unrouted_paths(blueprint, gate, "sys")
     return blueprint
 

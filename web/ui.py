@@ -37,6 +37,7 @@ from tokenledger.domain.errors import InvalidRequest, PermissionDenied
 from tokenledger.domain.namespaces import parse_namespace
 from tokenledger.projections.audit_tree import AuditTree
 from tokenledger.projections.ui_logouts import SessionLogouts
+from tokenledger.web.activity_ui import PageParts, add_activity_pages
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.openapi_schemas import UILoginSchema
 from tokenledger.web.routes import PAGE, Answer, Doc, Route, RoutedBlueprint
@@ -53,6 +54,7 @@ from tokenledger.web.ui_session import (
     new_session_id,
 )
 from tokenledger.web.ui_tree import local_input_value, parse_as_of, timeline_of, tree_of
+from tokenledger.wiring.activity import activity_service, search_service
 from tokenledger.wiring.bootstrap import HMAC_KEY_NAME, Runtime
 
 HISTORY_PATH = "sys/ledger/history/accessor"
@@ -306,6 +308,8 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
              Answer(404, kind=PAGE, description="no token ever held the accessor")),
             query=("ui_as_of", "ui_namespace", "ui_after"))),
     ))
+    add_activity_pages(blueprint, activity_service(runtime), search_service(runtime),
+                       PageParts(authorised, common, page_namespace))
     return blueprint
 
 

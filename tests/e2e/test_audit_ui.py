@@ -207,3 +207,134 @@ def test_in_a_browser_a_token_without_sudo_is_refused(live: LiveFamily, page: An
     expect(page.locator('input[name="token"]')).to_have_value("")
     page.goto(f"{live.url}/ui/tokens/{live.parent}")
     assert "/ui/login" in page.url
+
+
+# -- activity charts and the token search (issue 18) -----------------------------------------------
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+KINDS = ("created", "renewed", "revoked", "expired", "used", "live")
+
+
+@dataclass
+class LiveHistory:
+    url: str
+    start: datetime
+    end: datetime
+    creators: list[str]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHistory]:
+    """A server on a ledger with two days of past activity (``scripts/activity_history.py``)."""
+    from scripts.activity_history import write_history
+    from tokenledger.wiring.bootstrap import bootstrap
+    from tokenledger.wiring.settings import Settings
+
+    store = tmp_path_factory.mktemp("activity") / "ledger.db"
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    runtime = bootstrap(Settings(store=str(store)))
+    try:
+        runtime.service.initialise(ROOT)
+        past = write_history(runtime, end - timedelta(hours=48), 48, 1500)
+    finally:
+        runtime.close()
+    server = start_server("--store", str(store))
+    try:
+        yield LiveHistory(server.url, past.start, end, past.creators)
+    finally:
+        server.stop()
+
+
+def _log_in(page: Any, url: str) -> None:
+    page.goto(f"{url}/ui/login")
+    page.fill('input[name="token"]', ROOT)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{url}/ui/")
+
+
+def _table(page: Any, kind: str) -> list[tuple[str, int]]:
+    rows = page.locator(f'table.numbers[data-kind="{kind}"] tbody tr')
+    return [(row.get_attribute("data-start"), int(row.locator("td.n").text_content()))
+            for row in rows.all()]
+
+
+def _save_screenshot(page: Any, name: str, tmp_path: Path) -> None:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if UPDATE_SCREENSHOT:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_in_a_browser_the_activity_charts_show_the_apis_numbers(
+        history: LiveHistory, page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    _log_in(page, history.url)
+    page.click("header nav >> text=Activity")
+    page.wait_for_url("**/ui/activity")
+    page.fill('input[name="from"]', history.start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill('input[name="to"]', history.end.strftime("%Y-%m-%dT%H:%M"))
+    page.click("text=Draw")
+    page.wait_for_url("**/ui/activity?*")
+    expect(page.locator("svg.chart")).to_have_count(6)
+    window = f"from={history.start:%Y-%m-%dT%H:%M:%SZ}&to={history.end:%Y-%m-%dT%H:%M:%SZ}"
+    api = _vault(history.url, "GET", f"sys/ledger/history/activity?{window}")["data"]
+    assert len(api["buckets"]) == 48 and api["totals"]["created"] > 100 and api["totals"]["used"] > 0
+    for kind in KINDS:
+        assert _table(page, kind) == [(bucket["start"], bucket[kind]) for bucket in api["buckets"]], kind
+    first_bar = page.locator("#chart-created rect.bar").first
+    assert first_bar.locator("title").text_content().endswith(f": {api['buckets'][0]['created']} created")
+    _save_screenshot(page, "activity.png", tmp_path)
+    page.locator("#chart-live details summary").click()  # the numbers under a chart open without script
+    expect(page.locator('#chart-live table.numbers')).to_be_visible()
+
+    page.select_option('select[name="step"]', "day")
+    page.fill('input[name="role"]', "ci")
+    page.click("text=Draw")
+    page.wait_for_url("**step=day*")
+    by_day = _vault(history.url, "GET", f"sys/ledger/history/activity?{window}&step=day&role=ci")["data"]
+    assert _table(page, "created") == [(bucket["start"], bucket["created"]) for bucket in by_day["buckets"]]
+    assert sum(n for _, n in _table(page, "created")) == by_day["totals"]["created"] > 0
+
+
+def test_in_a_browser_the_token_search_pages_as_the_api_does(
+        history: LiveHistory, page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    _log_in(page, history.url)
+    page.click("header nav >> text=Search tokens")
+    page.wait_for_url("**/ui/search")
+    page.fill('#token-search-form input[name="role"]', "deploy")
+    page.fill('#token-search-form input[name="policy"]', "web")
+    page.fill('#token-search-form input[name="limit"]', "20")
+    page.click("#token-search-form >> text=Search")
+    page.wait_for_url("**/ui/search?*")
+    api = _vault(history.url, "GET", "sys/ledger/history/search?role=deploy&policy=web&limit=20")["data"]
+    shown = page.locator("#results tr.result")
+    assert [row.get_attribute("data-accessor") for row in shown.all()] == api["keys"]
+    expect(page.locator("#results")).to_have_attribute("data-total", str(api["total"]))
+    _save_screenshot(page, "search.png", tmp_path)
+    assert api["next_after"] is not None  # more than a page: follow it
+    page.click("#next-page")
+    page.wait_for_url("**after=*")
+    second = _vault(history.url, "GET",
+                    f"sys/ledger/history/search?role=deploy&policy=web&limit=20&after={api['next_after']}")
+    assert [row.get_attribute("data-accessor") for row in shown.all()] == second["data"]["keys"]
+
+    page.goto(f"{history.url}/ui/search")
+    page.fill('#token-search-form input[name="creator"]', history.creators[0])
+    page.check('#token-search-form input[name="descendants"]')
+    page.fill('#token-search-form input[name="remote_addr"]', "10.0.0.7")
+    page.click("#token-search-form >> text=Search")
+    query = f"creator={history.creators[0]}&descendants=true&remote_addr=10.0.0.7"
+    found = _vault(history.url, "GET", f"sys/ledger/history/search?{query}")["data"]
+    expect(page.locator("#results")).to_have_attribute("data-total", str(found["total"]))
+    if found["keys"]:
+        page.locator("#results tr.result a").first.click()
+        page.wait_for_url(f"**/ui/tokens/{found['keys'][0]}")
+        expect(page.locator("#timeline tr.event td:nth-child(2)").first).to_have_text("TokenCreated")
+
+    page.goto(f"{history.url}/ui/search?descendants=true")
+    expect(page.locator(".error")).to_contain_text("descendants needs a creator accessor")

@@ -13,6 +13,7 @@ KEYS = {
     "create_per_s", "create_ratio_vs_sqlite", "http_create_ratio_vs_hello", "http_lookup_ratio_vs_hello",
     "rebuild_ratio_vs_scan", "revoke_100k_tree_s", "revoke_10k_chain_s", "list_page_ms", "rss_mb_100k",
     "rss_mb_1m", "event_bytes_per_create", "event_bytes_per_renew",
+    "activity_events", "activity_chart_week_by_hour_ms", "activity_chart_90d_by_day_ms", "search_role_page_ms",
 }
 
 

@@ -23,6 +23,7 @@ from tokenledger.wiring.settings import Settings
 
 POLICIES = st.lists(st.sampled_from(["web", "db", "ops"]), max_size=2)
 ADMIN = Actor("", "203.0.113.9")
+TABLES = ("token_lookup", "activity_hours", "token_addresses")  # compared row for row after a rebuild
 
 
 class MovableClock:
@@ -101,9 +102,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
-            before = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in ("token_lookup",)}
+            before = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in TABLES}
             rebuild(self.runtime.ledger, self.runtime.read_models)
-            after = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in ("token_lookup",)}
+            after = {table: sorted(self.runtime.read_models.rows(table), key=repr) for table in TABLES}
             assert before == after
             assert verify(self.runtime.ledger, self.runtime.read_models) == []
         finally:

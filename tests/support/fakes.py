@@ -108,6 +108,8 @@ class Writes:
         elif statement.kind == "upsert":
             row = dict(zip(statement.key + statement.columns, params, strict=True))
             self._put(table, table.key_of(row), row)
+        elif statement.kind == "tally":
+            self._tally(table, statement, params)
         elif statement.kind == "update":
             changes = dict(zip(statement.columns, params[:len(statement.columns)], strict=True))
             for row in table.where(statement.key, tuple(params[len(statement.columns):])):
@@ -116,6 +118,19 @@ class Writes:
         else:
             for row in table.where(statement.key, tuple(params)):
                 self._put(table, table.key_of(row), None)
+
+    def _tally(self, table: Table, statement: Statement, params: Sequence[Any]) -> None:
+        """One more in ``n`` at the key, the columns not given copied from the source's row."""
+        row = dict(zip(statement.columns, params, strict=False))
+        if statement.source is not None:
+            source, source_key = statement.source
+            found = self._tables[source].where((source_key,), (params[len(statement.columns)],))
+            if not found:
+                return
+            row.update({column: found[0][column] for column in statement.key if column not in row})
+        key = table.key_of(row)
+        old = table.rows.get(key)
+        self._put(table, key, {**row, "n": 1 + (old["n"] if old else 0)})
 
     def undo(self) -> None:
         for table, key, old in reversed(self._undo):
