@@ -17,9 +17,9 @@ verifies as before, its chain starting at its first entry.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import DatabaseError, Notification, StoredEvent
 
@@ -119,9 +119,17 @@ def genesis(cursor: Cursor, dialect: Dialect) -> Genesis | None:
     return Genesis(None if position is None else int(position))
 
 
+HEAD = f"SELECT position, hash FROM {TABLE} ORDER BY position DESC LIMIT 1"
+HeadReader = Callable[[], "Link | None"]
+
+
 def head(cursor: Cursor, dialect: Dialect) -> Link | None:
-    cursor.execute(dialect.sql(f"SELECT position, hash FROM {TABLE} ORDER BY position DESC LIMIT 1"))
-    row = cursor.fetchone()
+    cursor.execute(dialect.sql(HEAD))
+    return head_of(cursor.fetchone())
+
+
+def head_of(row: Any) -> Link | None:
+    """The link in a row of ``HEAD``'s answer (``None``: the chain is empty)."""
     return None if row is None else (int(row["position"]), bytes(row["hash"]))
 
 
@@ -135,15 +143,17 @@ def links(cursor: Cursor, dialect: Dialect, after: int, stop: int, limit: int) -
     return [(int(row["position"]), bytes(row["hash"])) for row in cursor.fetchall()]
 
 
-def append(cursor: Cursor, dialect: Dialect, events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
-    """Chain one insert's events, paired with their notification IDs, after the current head.
+def append(cursor: Cursor, dialect: Dialect, events: Sequence[StoredEvent], positions: Sequence[int],
+           read_head: HeadReader | None = None) -> None:
+    """Chain one insert's events, paired with their notification IDs, after the current head
+    (read by ``read_head`` where the store has it read already, in the insert's round trip).
 
     Run it on the insert's transaction, after the events: writers are serialised by then."""
     if len(positions) != len(events):
         raise ChainError(f"{len(events)} events came back with {len(positions)} notification IDs")
     if not events:
         return
-    last = head(cursor, dialect)
+    last = read_head() if read_head is not None else head(cursor, dialect)
     previous, last_position = (GENESIS, 0) if last is None else (last[1], last[0])
     rows: list[Link] = []
     for position, event in sorted(zip(positions, events, strict=True), key=lambda pair: pair[0]):

@@ -48,11 +48,16 @@ class LedgerRecorder(ApplicationRecorder):
         """Chain the events, then write the read-model rows of the saved domain events and move
         the position (an insert without them, such as a snapshot's, moves nothing)."""
         dialect = self.dialect()
-        hash_chain.append(cursor, dialect, stored_events, notification_ids)
+        hash_chain.append(cursor, dialect, stored_events, notification_ids, self.chain_head_read())
         if saved_events is not None and notification_ids:
             apply_events(cursor, dialect, saved_events, max(notification_ids))
 
     # -- the hash chain ------------------------------------------------------------------------
+
+    def chain_head_read(self) -> hash_chain.HeadReader | None:
+        """The chain's head as this insert already read it, where the store reads it with the
+        insert; ``None``: ``hash_chain.append`` reads it."""
+        return None
 
     def chain_head(self) -> hash_chain.Link | None:
         with self.reading() as cursor:
