@@ -127,9 +127,9 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         token = seal.open(session.get(SEALED))
         if token is None or not session_is_live():
             raise _LoginNeeded()
+        access = Access(path, "read", namespace)
         try:
-            caller = runtime.service.authenticate(token, request.remote_addr or "",
-                                                  Access(path, "read", namespace))
+            caller = runtime.service.authenticate(token, request.remote_addr or "", access)
         except PermissionDenied as denied:
             if str(denied) == POLICY_DENIED:
                 raise _NotAllowed() from None
@@ -140,6 +140,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             yield caller
         finally:
             runtime.service.settle(caller)
+        runtime.service.record_use(caller, access)
 
     def session_ends() -> datetime | None:
         """When this session ends (its login plus the session lifetime), None if it has no id."""

@@ -86,7 +86,7 @@ def assemble(settings: Settings, ledger: TokenLedger, read_models: ReadModelStor
     policies = PolicyService(ledger, read_models, clock)
     roles = RoleService(ledger, read_models, clock, settings.ttl_limits.max_ttl)
     service = TokenService(ledger, read_models, hasher, clock, settings.ttl_limits,
-                           policies=policies, roles=roles, batch=batch)
+                           policies=policies, roles=roles, batch=batch, usage_interval=settings.usage_interval)
     tidy = TidyService(ledger, repair_read_models, service.expire_due, clock)
     audit = AuditService(ledger, audit_queries, clock)
     return Runtime(settings=settings, clock=clock, ledger=ledger, read_models=read_models, service=service,
