@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from tokenledger.projections.accessors import AccessorProjection
 from tokenledger.projections.audit_registry import EventTimesProjection, TokenRegistryProjection
 from tokenledger.projections.children import ChildProjection
+from tokenledger.projections.hygiene import HygieneProjection
 from tokenledger.projections.lookup import LookupProjection
 from tokenledger.projections.policies import PolicyProjection
 from tokenledger.projections.roles import RoleProjection
@@ -15,7 +16,7 @@ from tokenledger.projections.writes import Handler, Projection, Write
 
 PROJECTIONS: tuple[Projection, ...] = (
     LookupProjection(), AccessorProjection(), ChildProjection(), PolicyProjection(), RoleProjection(),
-    EventTimesProjection(), TokenRegistryProjection(),
+    EventTimesProjection(), TokenRegistryProjection(), HygieneProjection(),
 )
 
 _HANDLERS: dict[type, tuple[Handler, ...]] = {}

@@ -4,6 +4,8 @@ served without error, and never fails it; lookup answers stay Vault's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,12 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from tests.support.memory_ledger import MEMORY_SETTINGS
-from tests.support.runtimes import ROOT_TOKEN, recorded_topics
+from tests.support.runtimes import ROOT_TOKEN, accept_frozen_time, recorded_topics
 from tests.support.vault_http import call, create
 from tokenledger.application.usage import UsageRecorder
 from tokenledger.domain.actor import Actor
-from tokenledger.web.app import runtime_of
+from tokenledger.web.app import create_app, runtime_of
 from tokenledger.wiring.bootstrap import Runtime
 from tokenledger.wiring.settings import Settings, SettingsError
 
@@ -53,12 +54,20 @@ def test_a_use_is_recorded_once_an_interval_with_when_where_path_and_operation(
     assert second["changes"]["path"] == "auth/token/renew-self" and second["time"] == "2026-05-01T09:01:00Z"
 
 
-@pytest.mark.parametrize("settings", [Settings(store=MEMORY_SETTINGS.store, usage_interval=0)])
-def test_an_interval_of_zero_records_every_use(app: Flask, client: FlaskClient) -> None:
+@pytest.fixture
+def every_use_app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(replace(settings, usage_interval=0))
+    accept_frozen_time(runtime_of(app)).service.initialise(ROOT_TOKEN)
+    yield app
+    runtime_of(app).close()
+
+
+def test_an_interval_of_zero_records_every_use(every_use_app: Flask) -> None:
+    client = every_use_app.test_client()
     token, accessor = new_token(client)
     for _ in range(3):
         call(client, "GET", "lookup-self", token)
-    assert len(uses(app, accessor)) == 3
+    assert len(uses(every_use_app, accessor)) == 3
 
 
 def test_a_refused_or_bad_request_records_no_use(app: Flask, client: FlaskClient) -> None:
