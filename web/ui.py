@@ -40,6 +40,7 @@ from tokenledger.projections.ui_logouts import SessionLogouts
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.openapi_schemas import UILoginSchema
 from tokenledger.web.routes import PAGE, Answer, Doc, Route, RoutedBlueprint
+from tokenledger.web.ui_reports import report_routes
 from tokenledger.web.ui_session import (
     ACCESSOR,
     LOGIN_US,
@@ -280,6 +281,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
                     history=history, go_time=go_time))
             return make_response(page)
 
+    blueprint.add_routes(report_routes(runtime, authorised, common, page_namespace))
     blueprint.add_routes((
         Route(("/login",), ("GET",), login, _ui(
             "The audit UI's login form", (Answer(200, kind=PAGE, description="the form"), _NUL),
