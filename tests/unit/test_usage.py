@@ -142,3 +142,18 @@ def test_a_negative_or_malformed_interval_is_refused() -> None:
     for value in ("-1", "soon"):
         with pytest.raises(SettingsError, match="TOKENLEDGER_USAGE_INTERVAL"):
             Settings.from_env({"TOKENLEDGER_USAGE_INTERVAL": value})
+
+
+def test_as_of_an_instant_a_token_shows_its_last_use_then(app: Flask, client: FlaskClient) -> None:
+    audit = runtime_of(app).audit
+    with freeze_time(T0) as clock:
+        token, accessor = new_token(client)
+        clock.tick(5)
+        call(client, "GET", "lookup-self", token, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        clock.tick(5)
+        call(client, "POST", "revoke-self", token)
+        before = audit.token_as_of("", accessor, T0 + timedelta(seconds=4))
+        after = audit.token_as_of("", accessor, T0 + timedelta(seconds=6))
+    assert (before.last_used_time, before.last_used_remote_addr) == (None, "")
+    assert (after.last_used_time, after.last_used_remote_addr) == (T0 + timedelta(seconds=5), "10.9.9.9")
+    assert audit.last_use("", accessor) == (T0 + timedelta(seconds=5), "10.9.9.9")  # ended, still known
