@@ -4,7 +4,8 @@ Every use of a limited-use token is recorded (it spends one of its uses). A toke
 limit records a use (``TokenUsed``) only when its last recorded use is at least ``interval``
 old: the decision reads the token's read-model row the request already loaded, so a request
 within the interval writes nothing. Workers that decide at once may each record one; a
-conflict on the token's stream means another recorded it, and the request goes on either way.
+conflict on the token's stream means another recorded it, and the request goes on either way, as
+it does when the store cannot take the write (a read served by a replica during a failover).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.actor import Actor
@@ -58,6 +59,8 @@ class UsageRecorder:
             self._record(view.token_id, now, actor, path, operation)
         except (IntegrityError, PermissionDenied):
             _log.debug("a use of token %s was not recorded: recorded by another, or ended", view.accessor)
+        except PersistenceError as error:  # the store refused or is failing over: the next use records
+            _log.warning("a use of token %s was not recorded: %s", view.accessor, type(error).__name__)
 
     def _record(self, token_id: UUID, now: datetime, actor: Actor, path: str, operation: str) -> None:
         token: Token | None = self._ledger.get_or_none(token_id)

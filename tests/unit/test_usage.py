@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
@@ -130,6 +130,12 @@ def test_workers_deciding_at_once_record_at_most_one_more_and_never_fail(
     monkeypatch.setattr(runtime.ledger, "save", conflict)
     late = UsageRecorder(runtime.ledger, runtime.clock, 0)
     late.record(stale.view, stale.actor, "c", "read")  # swallowed: the request goes on
+
+    def unavailable(*_: object) -> None:
+        raise OperationalError("the primary is gone")
+
+    monkeypatch.setattr(runtime.ledger, "save", unavailable)
+    late.record(stale.view, stale.actor, "d", "read")  # so is a store that cannot take the write
 
 
 @pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("90", 90.0), ("5m", 300.0)])
