@@ -59,6 +59,12 @@ class AuditService:
         more = entries and entries[-1].version < total
         return Page(entries, total, str(entries[-1].version) if more else None)
 
+    def last_use(self, namespace: str, accessor: str) -> tuple[datetime | None, str]:
+        """When and from which address the token that held ``accessor`` was last recorded used
+        (``TokenUsed``: at most one a usage interval), ended or not; (None, "") if never."""
+        token: Token | None = self._ledger.get_or_none(self._record(namespace, accessor).token_id)
+        return (None, "") if token is None else (token.last_used_time, token.last_used_remote_addr)
+
     def token_as_of(self, namespace: str, accessor: str, instant: datetime) -> TokenView:
         """The token as it was at the instant, its status then included: a live token whose last
         use was spent (and which was about to be revoked) shows as used up."""

@@ -15,6 +15,7 @@ from tokenledger.application.ports import RoleLookup, TokenQueries
 from tokenledger.application.retry import retry_on_conflict
 from tokenledger.application.revocation import SubtreeRevoker
 from tokenledger.application.token_resolver import TokenResolver
+from tokenledger.application.usage import DEFAULT_USAGE_INTERVAL, UsageRecorder
 from tokenledger.domain.actor import SYSTEM, Actor
 from tokenledger.domain.batch_tokens import BatchTokenCodec, BatchTokenRecord
 from tokenledger.domain.caller import Caller
@@ -85,6 +86,7 @@ class TokenService:
         policies: PolicyService,
         roles: RoleLookup,
         batch: BatchTokenCodec,
+        usage_interval: float = DEFAULT_USAGE_INTERVAL,
     ) -> None:
         self._ledger = ledger
         self._index = index
@@ -96,6 +98,7 @@ class TokenService:
         self._batch = batch
         self._tokens = TokenResolver(index, hasher, batch, clock)
         self._revoker = SubtreeRevoker(ledger, index)
+        self._usage = UsageRecorder(ledger, clock, usage_interval)
 
     # -- setting up a store --------------------------------------------------------------
 
@@ -127,7 +130,13 @@ class TokenService:
         Without ``access`` (an in-process caller that did its own authorisation) no policy is
         checked, and only a root token holds sudo.
         """
-        return self.spend_use(self.admit(raw_token, remote_addr, access))
+        return self.spend_use(self.admit(raw_token, remote_addr, access), access)
+
+    def record_use(self, caller: Caller, access: Access) -> None:
+        """After a request served without error: its use of a token without a use limit is
+        recorded, if one is due (``tokenledger.application.usage``); never fails the request."""
+        if caller.view.uses_left is None:
+            self._usage.record(caller.view, caller.actor, access.path, access.operation)
 
     def admit(self, raw_token: str | None, remote_addr: str, access: Access | None = None) -> Caller:
         """``authenticate`` without spending a use: for a request that may still be refused
@@ -154,20 +163,21 @@ class TokenService:
             raise PermissionDenied(POLICY_DENIED)
         return replace(caller, sudo=sudo)
 
-    def spend_refused_use(self, caller: Caller) -> None:
+    def spend_refused_use(self, caller: Caller, access: Access | None = None) -> None:
         """A request the caller's policies refused spends a use all the same, as in Vault (its
         last use revokes the token); a token already gone changes nothing."""
         try:
-            caller = self.spend_use(caller)
+            caller = self.spend_use(caller, access)
         except PermissionDenied:
             return
         self.settle(caller)
 
-    def spend_use(self, caller: Caller) -> Caller:
-        """The caller with one use of its token spent, if the token has a limit."""
+    def spend_use(self, caller: Caller, access: Access | None = None) -> Caller:
+        """The caller with one use of its token spent (and recorded), if the token has a limit."""
         if caller.view.uses_left is None:
             return caller
-        return replace(caller, view=self._spend_use(caller.view.token_id, caller.actor))
+        path, operation = (access.path, access.operation) if access is not None else ("", "")
+        return replace(caller, view=self._spend_use(caller.view.token_id, caller.actor, path, operation))
 
     def _authorise(self, view: TokenView, access: Access) -> bool:
         """Whether the token holds sudo on the path; raises if its policies refuse the request."""
@@ -187,12 +197,12 @@ class TokenService:
                 reason="use limit reached",
             )
 
-    def _spend_use(self, token_id: UUID, actor: Actor) -> TokenView:
+    def _spend_use(self, token_id: UUID, actor: Actor, path: str, operation: str) -> TokenView:
         def attempt() -> TokenView:
             token = self._load(token_id)
             if token is None:
                 raise PermissionDenied()
-            token.use(self._clock.now(), actor)
+            token.use(self._clock.now(), actor, path, operation)
             self._ledger.save(token)
             return token.view()
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from tokenledger.application.audit import Page
 from tokenledger.application.formats import go_time, history_entry, token_page
+from tokenledger.cli.hygiene import add_report_command
 from tokenledger.domain.clock import parse_instant
 from tokenledger.domain.errors import LedgerError
 from tokenledger.wiring.bootstrap import opened
@@ -35,6 +36,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     role.add_argument("--from", dest="start", default=None, help="created at or after (RFC 3339)")
     role.add_argument("--to", dest="end", default=None, help="created before (RFC 3339)")
     role.add_argument("--after", default=None, help="start after this accessor")
+    add_report_command(actions)
 
 
 def _action(actions: argparse._SubParsersAction, name: str, summary: str, run: Any) -> argparse.ArgumentParser:  # type: ignore[type-arg]

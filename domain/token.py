@@ -54,6 +54,10 @@ class RevocableToken(AuditedAggregate):
 
 
 class Token(RevocableToken):
+    # Class defaults: a snapshot taken before these attributes existed restores without them.
+    last_used_time: datetime | None = None
+    last_used_remote_addr: str = ""
+
     def __init__(
         self,
         accessor: str,
@@ -125,15 +129,15 @@ class Token(RevocableToken):
             role_name=plan.role_name,
         )
 
-    def use(self, now: datetime, actor: Actor) -> None:
-        """Spend one use of a limited-use token; the last use leaves it pending revocation."""
+    def use(self, now: datetime, actor: Actor, path: str = "", operation: str = "") -> None:
+        """Spend one use of a limited-use token (the last use leaves it pending revocation), or
+        record a use of a token without a limit."""
         if not self.is_live or (self.expire_at is not None and now >= self.expire_at):
             raise PermissionDenied()
-        if self.uses_left is None:
-            return
-        if self.uses_left <= 0:
+        if self.uses_left is not None and self.uses_left <= 0:
             raise PermissionDenied()
-        self._trigger_by(actor, TokenUsed, timestamp=now, uses_left=self.uses_left - 1)
+        uses_left = None if self.uses_left is None else self.uses_left - 1
+        self._trigger_by(actor, TokenUsed, timestamp=now, uses_left=uses_left, path=path, operation=operation)
 
     def renew(self, increment: int, now: datetime, actor: Actor, limits: TtlLimits, *,
               period: int | None = None, explicit_max_ttl: int | None = None) -> Lease:
@@ -194,4 +198,6 @@ class Token(RevocableToken):
             bound_cidrs=tuple(self.bound_cidrs),
             role_name=self.role_name,
             status=TokenStatus(self.status),
+            last_used_time=self.last_used_time,
+            last_used_remote_addr=self.last_used_remote_addr,
         )

@@ -41,10 +41,19 @@ class TokenCreated(AuditedEvent, Aggregate.Created):
 
 
 class TokenUsed(AuditedEvent):
-    uses_left: int
+    """The token was used: by a request (``path`` and ``operation`` as its policies saw them),
+    from ``remote_addr``. Every use of a limited-use token is recorded, with the uses then left;
+    a token without a limit (``uses_left`` None) records at most one use an interval."""
+
+    uses_left: int | None
+    # Added after the first release: uses recorded before them read as these defaults.
+    path: str = ""
+    operation: str = ""
 
     def apply(self, token: Token) -> None:
         token.uses_left = self.uses_left
+        token.last_used_time = self.timestamp
+        token.last_used_remote_addr = self.remote_addr
 
 
 class TokenRenewed(AuditedEvent):

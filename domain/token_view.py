@@ -59,6 +59,9 @@ class TokenView:
     bound_cidrs: tuple[str, ...] = ()
     role_name: str = ""
     status: TokenStatus = TokenStatus.LIVE
+    # The last recorded use (``TokenUsed``), not necessarily the last request: see ``usage``.
+    last_used_time: datetime | None = None
+    last_used_remote_addr: str = ""
 
     @property
     def is_root(self) -> bool:

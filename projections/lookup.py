@@ -32,8 +32,10 @@ _created = ROW.inserter(TokenCreated, {
     "creation_ttl": "ttl",
     "uses_left": Sql("NULLIF(?, 0)", "num_uses"),  # no limit: no count of uses left
     "last_renewal_time": Sql("NULL"),
+    "last_used_time": Sql("NULL"),
+    "last_used_remote_addr": Sql("''"),
 })
-_USED = ROW.update("uses_left")
+_USED = ROW.update("uses_left", "last_used_time", "last_used_remote_addr")
 _RENEWED = ROW.update("ttl", "expire_at", "last_renewal_time")
 _ORPHANED = ROW.update("parent_id")
 _ENDED = ROW.delete()
@@ -56,7 +58,8 @@ class LookupProjection(Projection):
         return [_created(event)]
 
     def used(self, event: TokenUsed) -> list[Write]:
-        return [_USED.write(event.originator_id, uses_left=event.uses_left)]
+        return [_USED.write(event.originator_id, uses_left=event.uses_left, last_used_time=event.timestamp,
+                            last_used_remote_addr=event.remote_addr)]
 
     def renewed(self, event: TokenRenewed) -> list[Write]:
         return [_RENEWED.write(event.originator_id, ttl=event.ttl, expire_at=event.expire_at,

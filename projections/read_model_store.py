@@ -38,7 +38,7 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
 
-READ_MODEL_VERSION = 7  # bump whenever a read model's tables change: they are rebuilt at start
+READ_MODEL_VERSION = 8  # bump whenever a read model's tables change: they are rebuilt at start
 _VERSION_ROW = "read-model-version"
 
 

@@ -9,6 +9,7 @@ from tokenledger.projections.accessors import AccessorProjection
 from tokenledger.projections.activity import ActivityProjection
 from tokenledger.projections.audit_registry import EventTimesProjection, TokenRegistryProjection
 from tokenledger.projections.children import ChildProjection
+from tokenledger.projections.hygiene import HygieneProjection
 from tokenledger.projections.lookup import LookupProjection
 from tokenledger.projections.policies import PolicyProjection
 from tokenledger.projections.roles import RoleProjection
@@ -16,7 +17,7 @@ from tokenledger.projections.writes import Handler, Projection, Write
 
 PROJECTIONS: tuple[Projection, ...] = (
     LookupProjection(), AccessorProjection(), ChildProjection(), PolicyProjection(), RoleProjection(),
-    EventTimesProjection(), TokenRegistryProjection(),
+    EventTimesProjection(), TokenRegistryProjection(), HygieneProjection(),
     ActivityProjection(),  # after the registry: its counts copy the registry's rows
 )
 

@@ -33,6 +33,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from scripts.activity_bench import activity_charts  # noqa: E402
+from scripts.bench_usage import usage_cost  # noqa: E402
 from scripts.bulk import issue_many  # noqa: E402
 from scripts.servers import Server, free_port, running  # noqa: E402
 from tokenledger.domain.commands import CreateToken  # noqa: E402
@@ -74,6 +75,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "revoke_100k_tree_s": ("<=", 10.0),
     "list_page_ms": ("<", 50.0),
     "rss_ratio_1m_vs_100k": ("<=", 1.2),
+    "usage_lookup_cost_ratio_on_vs_off": ("<=", 1.05),
 }
 
 
@@ -190,6 +192,11 @@ def event_bytes(path: Path) -> dict[str, int]:
 
 
 # -- HTTP --------------------------------------------------------------------------------------
+
+def usage(work: Path, sizes: Sizes) -> dict[str, Any]:
+    """Recording uses: the lookup-self path with it on (60 s) against off (``scripts/bench_usage.py``)."""
+    return usage_cost(work, max(sizes.in_process_ops // 4, 100), ROOT)
+
 
 HTTP_OPERATIONS = (("create", "create"), ("lookup-self", "lookup"), ("renew-self", "renew"))
 
@@ -347,7 +354,7 @@ def _rss_kb(pid: int) -> int:
 
 
 SECTIONS: tuple[Callable[[Path, Sizes], dict[str, Any]], ...] = (
-    in_process, http, rebuild_rate, revoke_trees, list_and_rss, activity_charts)
+    in_process, usage, http, rebuild_rate, revoke_trees, list_and_rss, activity_charts)
 
 
 # -- helpers -----------------------------------------------------------------------------------

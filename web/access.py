@@ -45,7 +45,7 @@ class Gate:
         try:
             return self._service.authorise(caller, access)
         except PermissionDenied:
-            self._service.spend_refused_use(caller)
+            self._service.spend_refused_use(caller, access)
             raise
 
     def access(self, request: Request, path: str, path_parameters: dict[str, str],
@@ -57,8 +57,9 @@ class Gate:
     def pass_unrouted(self, path: str) -> None:
         """Admit a request to a path no mount serves (``path`` below ``/v1/``), spending a use
         as a served one would: Vault checks the token and its policies before routing."""
-        caller = self.admit(presented_token(request), request.remote_addr or "", self.access(request, path, {}))
-        self._service.settle(self._service.spend_use(caller))
+        access = self.access(request, path, {})
+        caller = self.admit(presented_token(request), request.remote_addr or "", access)
+        self._service.settle(self._service.spend_use(caller, access))
 
     def guard(self, handler: Handler, vault_prefix: str, rule: str,
               exists: Existence | None = None, stored_name: StoredName | None = None) -> Handler:
@@ -94,12 +95,14 @@ class Gate:
             if wanted is not None:
                 wait_for_position(self._service, wanted, self._index_wait_seconds)
                 caller = self.admit(token, remote_addr, access)
-            caller = self._service.spend_use(caller)
+            caller = self._service.spend_use(caller, access)
             g.accessor = caller.view.accessor
             try:
                 response = handler(caller, **path_parameters)
             finally:
                 self._service.settle(caller)
+            if response.status_code < 400:
+                self._service.record_use(caller, access)
             return stamp_written_position(self._service, response)
 
         return view

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Request, Response, request
 
 from tokenledger.application.audit import AuditService
-from tokenledger.application.formats import history_entry, token_page
+from tokenledger.application.formats import go_time, history_entry, token_page
 from tokenledger.application.token_service import POLICY_DENIED
 from tokenledger.domain.caller import Caller
 from tokenledger.domain.clock import parse_instant
@@ -35,8 +35,10 @@ class HistoryEndpoints:
     def token_history(self, caller: Caller, accessor: str) -> Response:
         _require_sudo(caller)
         page = self._audit.history(caller.namespace, accessor, _int_arg("after", 0), _int_arg("limit", 100))
+        last_used, last_address = self._audit.last_use(caller.namespace, accessor)
         return vault_response(data={"accessor": accessor, "events": [history_entry(e) for e in page.items],
-                                    "total": page.total, "next_after": page.next_after})
+                                    "total": page.total, "next_after": page.next_after,
+                                    "last_used_time": go_time(last_used), "last_used_remote_addr": last_address})
 
     def created_by(self, caller: Caller, accessor: str) -> Response:
         _require_sudo(caller)

@@ -98,6 +98,9 @@ class TokenHistorySchema(Schema):
     total = fields.Integer(required=True)
     next_after = fields.String(required=True, allow_none=True,
                                metadata={"description": "the version to pass as `after` for the next page"})
+    last_used_time = fields.String(required=True, allow_none=True, metadata={
+        "description": "the last recorded use (at most one a usage interval), null if none"})
+    last_used_remote_addr = fields.String(required=True, metadata={"description": "the address of that use"})
 
 
 class LedgerHeadSchema(Schema):

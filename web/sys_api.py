@@ -24,6 +24,7 @@ from tokenledger.web.chain_api import ChainEndpoints
 from tokenledger.web.envelope import SYS_BLUEPRINT, error_response, no_content, vault_response
 from tokenledger.web.errors import UNSUPPORTED_OPERATION, register_error_handlers
 from tokenledger.web.fields import CommaStringList, RequestSchema, VaultString
+from tokenledger.web.hygiene_api import HygieneEndpoints, hygiene_routes
 from tokenledger.web.openapi_docs import AS_OF, DONE, WARNED
 from tokenledger.web.openapi_schemas import (
     CapabilitiesDataSchema,
@@ -80,6 +81,7 @@ def create_sys_blueprint(runtime: Runtime) -> Blueprint:
     chain = ChainEndpoints(runtime.ledger.recorder, runtime.read_models, runtime.clock)  # type: ignore[arg-type]
     blueprint.add_routes(sys_routes(endpoints, history, chain))
     blueprint.add_routes(activity_routes(ActivityEndpoints(activity_service(runtime), search_service(runtime))))
+    blueprint.add_routes(hygiene_routes(HygieneEndpoints(runtime.hygiene)))
     add_unrouted_paths(blueprint, gate, "sys")
     return blueprint
 

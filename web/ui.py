@@ -41,6 +41,7 @@ from tokenledger.web.activity_ui import PageParts, add_activity_pages
 from tokenledger.web.fields import count_parameter
 from tokenledger.web.openapi_schemas import UILoginSchema
 from tokenledger.web.routes import PAGE, Answer, Doc, Route, RoutedBlueprint
+from tokenledger.web.ui_reports import report_routes
 from tokenledger.web.ui_session import (
     ACCESSOR,
     LOGIN_US,
@@ -129,9 +130,9 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         token = seal.open(session.get(SEALED))
         if token is None or not session_is_live():
             raise _LoginNeeded()
+        access = Access(path, "read", namespace)
         try:
-            caller = runtime.service.authenticate(token, request.remote_addr or "",
-                                                  Access(path, "read", namespace))
+            caller = runtime.service.authenticate(token, request.remote_addr or "", access)
         except PermissionDenied as denied:
             if str(denied) == POLICY_DENIED:
                 raise _NotAllowed() from None
@@ -142,6 +143,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             yield caller
         finally:
             runtime.service.settle(caller)
+        runtime.service.record_use(caller, access)
 
     def session_ends() -> datetime | None:
         """When this session ends (its login plus the session lifetime), None if it has no id."""
@@ -281,6 +283,7 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
                     history=history, go_time=go_time))
             return make_response(page)
 
+    blueprint.add_routes(report_routes(runtime, authorised, common, page_namespace))
     blueprint.add_routes((
         Route(("/login",), ("GET",), login, _ui(
             "The audit UI's login form", (Answer(200, kind=PAGE, description="the form"), _NUL),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenledger.application.audit import AuditService
+from tokenledger.application.hygiene import HygieneQueries, HygieneService
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.application.policy_service import PolicyService
 from tokenledger.application.ports import AuditQueries
@@ -20,6 +21,7 @@ from tokenledger.domain.tidy import IndexRepair
 from tokenledger.domain.token_secrets import TokenHasher
 from tokenledger.projections.audit_queries import SqlAuditQueries
 from tokenledger.projections.chain_checkpoint import CHECKPOINT_KEY_NAME
+from tokenledger.projections.hygiene_queries import SqlHygieneQueries
 from tokenledger.projections.ledger_file import check_readable
 from tokenledger.projections.ledger_recorder import LedgerRecorder
 from tokenledger.projections.read_model_store import ReadModelStore
@@ -46,6 +48,7 @@ class Runtime:
     roles: RoleService
     tidy: TidyService
     audit: AuditService
+    hygiene: HygieneService
     replicas: ReplicaOptions | None = None  # PostgreSQL hot standbys that serve reads
 
     def close(self) -> None:
@@ -79,18 +82,21 @@ def replica_options(settings: Settings) -> ReplicaOptions | None:
 
 
 def assemble(settings: Settings, ledger: TokenLedger, read_models: ReadModelStore, audit_queries: AuditQueries,
-             repair_read_models: Callable[[], IndexRepair], clock: Clock) -> Runtime:
-    """The services over a ledger and its read models (on a store, or the tests' in-memory ones)."""
+             repair_read_models: Callable[[], IndexRepair], clock: Clock,
+             hygiene_queries: HygieneQueries | None = None) -> Runtime:
+    """The services over a ledger and its read models (on a store, or the tests' in-memory ones,
+    which give their own ``hygiene_queries``)."""
     hasher = TokenHasher(read_models.ensure_key(HMAC_KEY_NAME))
     batch = BatchTokenCodec(read_models.ensure_key(BATCH_KEY_NAME))
     policies = PolicyService(ledger, read_models, clock)
     roles = RoleService(ledger, read_models, clock, settings.ttl_limits.max_ttl)
     service = TokenService(ledger, read_models, hasher, clock, settings.ttl_limits,
-                           policies=policies, roles=roles, batch=batch)
+                           policies=policies, roles=roles, batch=batch, usage_interval=settings.usage_interval)
     tidy = TidyService(ledger, repair_read_models, service.expire_due, clock)
     audit = AuditService(ledger, audit_queries, clock)
     return Runtime(settings=settings, clock=clock, ledger=ledger, read_models=read_models, service=service,
-                   policies=policies, roles=roles, tidy=tidy, audit=audit)
+                   policies=policies, roles=roles, tidy=tidy, audit=audit,
+                   hygiene=HygieneService(hygiene_queries or SqlHygieneQueries(read_models)))
 
 
 @contextmanager

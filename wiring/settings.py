@@ -82,6 +82,8 @@ class Settings:
     # how long a read waits for one to replay far enough before it goes to the primary.
     read_replicas: tuple[str, ...] = ()
     replica_wait_seconds: float = DEFAULT_REPLICA_WAIT
+    # A token without a use limit records at most one use (``TokenUsed``) per this many seconds; 0: every use.
+    usage_interval: float = 60.0
 
     def __post_init__(self) -> None:
         if self.cipher_key is not None:
@@ -111,6 +113,7 @@ class Settings:
             store_timeout=_positive_seconds(env, "TOKENLEDGER_STORE_TIMEOUT", str(DEFAULT_STORE_TIMEOUT)),
             read_replicas=tuple(env.get("TOKENLEDGER_READ_REPLICAS", "").split()),
             replica_wait_seconds=_seconds(env, "TOKENLEDGER_REPLICA_WAIT_SECONDS", str(DEFAULT_REPLICA_WAIT)),
+            usage_interval=_timeout(env, "TOKENLEDGER_USAGE_INTERVAL", "60s"),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

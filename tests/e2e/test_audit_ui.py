@@ -164,7 +164,10 @@ def test_in_a_browser_the_audit_page_draws_the_tree_timeline_and_the_past(
     expect(_node(page, live.revoked).locator("> .status")).to_contain_text("revoked")
     assert _struck(page, live.revoked)
     assert not any(_struck(page, a) for a in (live.root, live.parent, live.kept, live.grandchild))
-    expect(page.locator("#timeline tr.event td:nth-child(2)")).to_have_text(["TokenCreated", "TokenRenewed"])
+    # its first use (creating kept) is recorded; the next, within the usage interval, is not
+    expect(page.locator("#timeline tr.event td:nth-child(2)")).to_have_text(
+        ["TokenCreated", "TokenUsed", "TokenRenewed"])
+    expect(page.locator("#last-used")).to_contain_text("from 127.0.0.1")
     expect(page.locator("body")).not_to_contain_text(ROOT)
 
     shot = tmp_path / "audit-ui.png"

@@ -14,6 +14,7 @@ KEYS = {
     "rebuild_ratio_vs_scan", "revoke_100k_tree_s", "revoke_10k_chain_s", "list_page_ms", "rss_mb_100k",
     "rss_mb_1m", "event_bytes_per_create", "event_bytes_per_renew",
     "activity_events", "activity_chart_week_by_hour_ms", "activity_chart_90d_by_day_ms", "search_role_page_ms",
+    "usage_lookup_cost_ratio_on_vs_off", "usage_lookup_cost_ratio_every_use_vs_off",
 }
 
 
@@ -30,3 +31,4 @@ def test_the_quick_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert figures["list_tokens"] > figures["sizes"]["rss_large"]  # plus the root and what the RSS load created
     assert all(figures[f"http_{op}_errors"] == 0 for op in ("hello", "create", "lookup", "renew"))
     assert "tokenledger benchmark" in finished.stdout
+    assert figures["usage_lookup_cost_ratio_every_use_vs_off"] > figures["usage_lookup_cost_ratio_on_vs_off"] > 1

@@ -43,12 +43,14 @@ def test_activity_counts_each_kind_per_hour_and_the_live_tokens(client: FlaskCli
     assert [b["start"] for b in data["buckets"]] == [f"2026-04-01T{h}:00:00Z" for h in (10, 11, 12, 13)]
     assert series(data, "created") == [3, 1, 1, 0]
     assert series(data, "renewed") == [0, 1, 0, 0]
-    assert series(data, "used") == [0, 2, 0, 0]
+    # Uses: root at 10:05 and 10:10 (once a minute at most), the parent at 11:20, the limited
+    # token's two, root at 11:30, 12:15 and 12:20 (limited-use tokens record every use).
+    assert series(data, "used") == [2, 4, 2, 0]
     assert series(data, "revoked") == [0, 0, 1, 0]
     assert series(data, "expired") == [0, 0, 0, 1]
     assert data["live_at_start"] == 0  # the root token was created later, at the real time
     assert series(data, "live") == [3, 4, 4, 3]
-    assert data["totals"] == {"created": 5, "renewed": 1, "revoked": 1, "expired": 1, "used": 2}
+    assert data["totals"] == {"created": 5, "renewed": 1, "revoked": 1, "expired": 1, "used": 8}
 
 
 def test_activity_filters_by_role_and_creator_and_sums_days(client: FlaskClient, app: Flask) -> None:
@@ -60,7 +62,7 @@ def test_activity_filters_by_role_and_creator_and_sums_days(client: FlaskClient,
     day = activity(client, "step=day")
     assert [b["start"] for b in day["buckets"]] == ["2026-04-01T00:00:00Z"]
     assert (day["from"], day["to"]) == ("2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")
-    assert day["totals"] == {"created": 5, "renewed": 1, "revoked": 1, "expired": 1, "used": 2}
+    assert day["totals"] == {"created": 5, "renewed": 1, "revoked": 1, "expired": 1, "used": 8}
     later = call(client, "GET", "sys/ledger/history/activity?from=2026-04-01T13:00:00Z&to=2026-04-01T15:00:00Z")
     assert later.json["data"]["live_at_start"] == 4  # every bucket before the window, summed
 

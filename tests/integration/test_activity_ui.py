@@ -83,7 +83,7 @@ def test_the_charts_are_svg_with_tooltips_and_no_script(client: FlaskClient, app
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none';")
     assert "<script" not in html and " style=" not in html
     assert html.count('<svg class="chart"') == 6
-    assert "<title>2026-04-01 11:00: 2 used</title>" in html
+    assert "<title>2026-04-01 11:00: 4 used</title>" in html
     assert "<title>2026-04-01 12:00: 4 live</title>" in html
     assert 'value="2026-04-01T10:00"' in html and 'value="2026-04-01T14:00"' in html  # the form keeps the window
 

@@ -200,7 +200,7 @@ def test_the_tree_shows_parents_and_descendants_with_ended_ones_struck(client: F
     assert (nodes[family.revoked].status, "ended" in nodes[family.revoked].classes) == ("revoked", True)
     assert all(nodes[a].status == "live" and "ended" not in nodes[a].classes
                for a in (family.root, family.parent, family.kept, family.grandchild))
-    assert page.events == ["TokenCreated"]
+    assert page.events == ["TokenCreated", "TokenUsed"]  # it created its children: its first use
     html = response.get_data(as_text=True)
     assert all(token not in html for token in (*family.tokens.values(), ROOT_TOKEN))
 
@@ -259,7 +259,8 @@ def test_as_of_shows_the_tree_as_it_was(client: FlaskClient) -> None:
         assert "did not exist yet" in before_parent.get_data(as_text=True)
         assert list(read_page(before_parent.get_data(as_text=True)).nodes) == [family.root]
         later = client.get(f"/ui/tokens/{family.parent}", query_string={"as_of": "2026-04-01T10:00:00.5Z"})
-        assert read_page(later.get_data(as_text=True)).events == ["TokenCreated"]
+        # its use at 10:00:01 (creating its children) is recorded, after the instant
+        assert read_page(later.get_data(as_text=True)).events == ["TokenCreated", "TokenUsed"]
         assert 'class="event"' in later.get_data(as_text=True)
         assert client.get(f"/ui/tokens/{family.revoked}",
                           query_string={"as_of": "2026-04-01T10:00:02Z"}).status_code == 200

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from tests.support.runtimes import ROOT_TOKEN
+from tokenledger.application.token_service import Access
 from tokenledger.domain.actor import Actor
 from tokenledger.domain.commands import CreateToken
 from tokenledger.domain.errors import LedgerError
@@ -82,6 +83,14 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(lambda: self.runtime.service.revoke_orphan(root, token))  # type: ignore[arg-type]
         else:
             self.attempt(lambda: self.runtime.service.revoke(root, token))  # type: ignore[arg-type]
+
+    @rule(which=st.integers(0, 50), address=st.sampled_from(["198.51.100.4", "198.51.100.5", "2001:db8::1"]))
+    def use(self, which: int, address: str) -> None:
+        """A served request: its use is recorded if due (limited tokens spend theirs on login)."""
+        def run() -> None:
+            caller = self.runtime.service.authenticate(self.tokens[which % len(self.tokens)], address)
+            self.runtime.service.record_use(caller, Access("auth/token/lookup-self", "read"))
+        self.attempt(run)
 
     @rule(name=st.sampled_from(["web", "db"]), delete=st.booleans())
     def policy(self, name: str, delete: bool) -> None:

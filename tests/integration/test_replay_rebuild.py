@@ -51,7 +51,7 @@ def test_a_created_token_writes_each_value_in_its_column(cursor: sqlite3.Cursor)
         "issue_time_us": issued_us, "creation_ttl": 600, "ttl": 600,
         "expire_at_us": issued_us + 600_000_000, "explicit_max_ttl": 7200, "period": 300,
         "token_type": "service", "entity_alias": "alias", "last_renewal_us": None, "namespace": "eu",
-        "bound_cidrs": '["10.0.0.0/8"]', "role_name": "ci",
+        "bound_cidrs": '["10.0.0.0/8"]', "role_name": "ci", "last_used_time_us": None, "last_used_remote_addr": "",
     }
     assert row(cursor, "token_registry", token_id) == {
         "token_id": token_id.hex, "accessor": "accessor-1", "namespace": "eu", "parent_id": parent_id.hex,

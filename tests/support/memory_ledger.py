@@ -13,6 +13,7 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
 from tests.support.fakes import InMemoryAuditQueries, InMemoryReadModels
+from tests.support.hygiene_fakes import InMemoryHygieneQueries
 from tokenledger.application.ledger import TokenLedger
 from tokenledger.domain.clock import Clock, SystemClock
 from tokenledger.domain.tidy import IndexRepair
@@ -79,7 +80,8 @@ def memory_runtime(settings: Settings = MEMORY_SETTINGS, clock: Clock | None = N
     assert isinstance(recorder, InMemoryRecorder)
     read_models = recorder.read_models
     return assemble(settings, ledger, read_models, InMemoryAuditQueries(read_models),  # type: ignore[arg-type]
-                    lambda: repair(ledger, read_models), clock or SystemClock())
+                    lambda: repair(ledger, read_models), clock or SystemClock(),
+                    InMemoryHygieneQueries(read_models))
 
 
 def replayed(ledger: TokenLedger) -> InMemoryReadModels:

@@ -27,6 +27,12 @@ def event_count(runtime: Runtime) -> int:
     return len(recorded_topics(runtime))
 
 
+def change_count(runtime: Runtime) -> int:
+    """How many events in the log record a change of state: every event but ``TokenUsed``, which
+    a request served to a token without a use limit may add (``tokenledger.application.usage``)."""
+    return len([name for _, name in recorded_topics(runtime) if name != "TokenUsed"])
+
+
 def recorded_topics(runtime: Runtime) -> list[tuple[str, str]]:
     """(aggregate ID hex, event class name) of every event in the log, in log order."""
     notifications = runtime.ledger.recorder.select_notifications(start=None, limit=1_000_000)

@@ -32,7 +32,7 @@ def test_a_policy_is_written_read_listed_and_deleted_as_events(app: Flask, clien
     assert call(client, "LIST", "sys/policies/acl").json["data"]["keys"] == ["creator", "default", "root"]
     assert call(client, "DELETE", "sys/policy/creator").status_code == 204
     assert call(client, "GET", "sys/policy/creator").status_code == 404
-    topics = [name for _, name in recorded_topics(runtime_of(app))]
+    topics = [name for _, name in recorded_topics(runtime_of(app)) if name != "TokenUsed"]
     assert topics[-2:] == ["PolicyWritten", "PolicyDeleted"]
 
 

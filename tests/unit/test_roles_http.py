@@ -32,7 +32,7 @@ def test_a_role_is_written_read_listed_and_deleted(app: Flask, client: FlaskClie
     assert call(client, "GET", "roles?list=true").json["data"]["keys"] == ["nomad"]
     assert call(client, "DELETE", "roles/nomad").status_code == 204
     assert call(client, "GET", "roles/nomad").status_code == 404
-    topics = [name for _, name in recorded_topics(runtime_of(app))]
+    topics = [name for _, name in recorded_topics(runtime_of(app)) if name != "TokenUsed"]
     assert topics[-2:] == ["RoleCreated", "RoleDeleted"]
 
 

@@ -94,10 +94,15 @@ def test_each_use_of_a_limited_token_is_recorded_until_none_is_left() -> None:
     assert [event.uses_left for event in used] == [1, 0]
 
 
-def test_unlimited_tokens_record_no_use_events() -> None:
+def test_a_use_of_an_unlimited_token_records_when_where_path_and_operation() -> None:
     token = issue()
-    token.use(T0, ALICE)
-    assert len(token.collect_events()) == 1
+    token.use(T0 + timedelta(seconds=5), ALICE, "auth/token/lookup-self", "read")
+    used = token.collect_events()[-1]
+    assert isinstance(used, TokenUsed)
+    assert (used.uses_left, used.path, used.operation) == (None, "auth/token/lookup-self", "read")
+    view = token.view()
+    assert (view.uses_left, view.last_used_time) == (None, T0 + timedelta(seconds=5))
+    assert view.last_used_remote_addr == ALICE.remote_addr
 
 
 def test_an_expired_or_revoked_token_cannot_be_used() -> None:

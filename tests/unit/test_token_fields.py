@@ -39,7 +39,8 @@ VIEW = TokenView(
 # Fields of the view that neither of Vault's answers shows: the token's ID (the hash of its
 # value), the TTL last granted (lookup answers the seconds left), and this service's own (the
 # status is added by the audit's as-of).
-NOT_IN_VAULTS_ANSWERS = {"token_id", "ttl", "namespace", "entity_alias", "status"}
+NOT_IN_VAULTS_ANSWERS = {"token_id", "ttl", "namespace", "entity_alias", "status",
+                         "last_used_time", "last_used_remote_addr"}  # shown by the ledger endpoints only
 # Keys of Vault's answers that come from elsewhere than the view.
 NOT_FROM_THE_VIEW = {"id", "entity_id", "client_token", "lease_duration", "mfa_requirement"}
 # A created event's field -> the view's, where their types differ (JSON gives lists back; the
@@ -109,7 +110,8 @@ def test_the_view_takes_each_field_a_created_event_has_from_it_with_the_same_typ
     view_hints = typing.get_type_hints(TokenView)
     copied = [name for name in view_fields() if name in event_hints]
     assert set(view_fields()) - set(copied) == {
-        "token_id", "issue_time", "creation_ttl", "uses_left", "last_renewal_time", "status"}
+        "token_id", "issue_time", "creation_ttl", "uses_left", "last_renewal_time", "status",
+        "last_used_time", "last_used_remote_addr"}
     for name in copied:
         expected = EVENT_TYPES_READ_AS.get(name, (view_hints[name], view_hints[name]))
         assert (event_hints[name], view_hints[name]) == expected, name

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.runtimes import event_count
+from tests.support.runtimes import change_count, event_count
 from tests.support.vault_http import call, issue, write_policy
 from tokenledger.web.app import runtime_of
 
@@ -166,13 +166,13 @@ def test_a_name_of_only_spaces_addresses_the_list(
     app: Flask, client: FlaskClient, method: str, legacy: bool, status: int
 ) -> None:
     """OpenBao: sys/policy/%20 is sys/policy/ (its ACL path too): GET lists, writes are 405."""
-    events = event_count(runtime_of(app))
+    events = change_count(runtime_of(app))  # a served GET may record the root token's use
     path = "sys/policy/%20" if legacy else "sys/policies/acl/%20"
     response = call(client, method, path, body={"policy": ORIGINAL} if method == "PUT" else None)
     assert response.status_code == status, response.json
     if status == 200:
         assert "default" in response.json["data"]["keys"]
-    assert event_count(runtime_of(app)) == events
+    assert change_count(runtime_of(app)) == events
 
 
 @pytest.mark.parametrize(("method", "path"), [
