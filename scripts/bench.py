@@ -13,7 +13,6 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from rich.table import Table  # noqa: E402
 from scripts.activity_bench import activity_charts  # noqa: E402
 from scripts.bench_usage import usage_cost  # noqa: E402
 from scripts.bulk import issue_many  # noqa: E402
-from scripts.servers import Server, free_port, running  # noqa: E402
+from scripts.servers import hello_server, running  # noqa: E402
 from tokenledger.domain.commands import CreateToken  # noqa: E402
 from tokenledger.projections.replay import rebuild  # noqa: E402
 from tokenledger.wiring.bootstrap import Runtime, bootstrap  # noqa: E402
@@ -235,22 +234,6 @@ def _combined(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _http_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
     return {f"http_{key}_per_s": row["requests_per_s"], f"http_{key}_p50_ms": row["p50_ms"],
             f"http_{key}_p99_ms": row["p99_ms"], f"http_{key}_errors": row["errors"]}
-
-
-@contextmanager
-def hello_server() -> Iterator[Server]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "hello_app.py"), "--workers", "2", "--threads", "4",
-         "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    server = Server(process=process, port=port)
-    try:
-        server.wait_until_listening()
-        yield server
-    finally:
-        server.stop()
 
 
 # -- rebuild, revoke, list, memory -------------------------------------------------------------
