@@ -1,6 +1,7 @@
-"""The activity charts' and the cross-token search's figures over a large ledger (``bench.py``'s
-``activity_charts`` section): how long writing the ledger takes with its read models, and each
-chart and search page, as the median of a few runs. Figures, never assertions."""
+"""The activity charts', the cross-token search's and the hygiene reports' figures over a large
+ledger (``bench.py``'s ``activity_charts`` section): how long writing the ledger takes with its
+read models, and each chart, search page and report page, as the median of a few runs. Figures,
+never assertions."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 from scripts.activity_history import write_history
 from tokenledger.application.activity import activity_filter
+from tokenledger.application.hygiene_request import report_request, run_report
 from tokenledger.application.token_search import token_search
 from tokenledger.domain.commands import CreateToken
 from tokenledger.projections import registry
@@ -52,6 +54,10 @@ def activity_charts(work: Path, sizes: ActivitySizes) -> dict[str, Any]:
         def search(**fields: Any) -> Callable[[], Any]:
             return lambda: searches.search(token_search("", **fields))
 
+        def report(name: str, **args: str) -> Callable[[], Any]:
+            asked = report_request(name, args)
+            return lambda: run_report(runtime.hygiene, "", asked)
+
         figures = {
             "activity_events": history.events,
             "activity_tokens": history.tokens,
@@ -66,6 +72,14 @@ def activity_charts(work: Path, sizes: ActivitySizes) -> dict[str, Any]:
             "search_remote_addr_page_ms": median_ms(search(remote_addr="10.0.0.7")),
             "search_display_name_page_ms": median_ms(search(display_name="nightly-4")),
             "search_descendants_page_ms": median_ms(search(creator=history.creators[0], descendants=True)),
+            "report_unused_page_ms": median_ms(report("unused", since=(end - timedelta(days=30)).isoformat())),
+            "report_root_children_page_ms": median_ms(report("root-children")),
+            "report_long_lived_page_ms": median_ms(report("long-lived", ttl_over="720h")),
+            "report_orphans_page_ms": median_ms(report("orphans")),
+            "report_addresses_page_ms": median_ms(report("addresses", more_than="1")),
+            "report_counts_by_role_ms": median_ms(report("counts", by="role")),
+            "report_counts_by_creator_ms": median_ms(report("counts", by="creator")),
+            "report_counts_by_policy_ms": median_ms(report("counts", by="policy")),
         }
     finally:
         runtime.close()

@@ -63,7 +63,8 @@ HISTORY_PATH = "sys/ledger/history/accessor"
 BAD_TOKEN = ("Permission denied: this token is unknown, expired, revoked or used up, "
              "or may not be used from this address.")
 NOT_AUDITOR = ("This token may not read the audit: its policies must grant read with sudo on "
-               "sys/ledger/history/* (as root does){where}.")
+               "{path} (as root does){where}.")
+AUDIT_PATHS = "sys/ledger/history/*"
 SESSION_ENDED = "Your session's token is no longer valid: log in again."
 CROSS_SITE = ("This form was not sent from the audit page itself ({why}), so it is refused: "
               "open the audit page at {home} and send it from there.")
@@ -83,7 +84,11 @@ class _LoginNeeded(Exception):
 
 
 class _NotAllowed(Exception):
-    """The session's token may not read the audit in the namespace asked for."""
+    """The session's token may not read ``path`` in the namespace asked for."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
 
 
 def create_ui_blueprint(runtime: Runtime) -> Blueprint:
@@ -135,11 +140,11 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             caller = runtime.service.authenticate(token, request.remote_addr or "", access)
         except PermissionDenied as denied:
             if str(denied) == POLICY_DENIED:
-                raise _NotAllowed() from None
+                raise _NotAllowed(path) from None
             raise _LoginNeeded() from None
         try:
             if not caller.is_sudo:
-                raise _NotAllowed()
+                raise _NotAllowed(path)
             yield caller
         finally:
             runtime.service.settle(caller)
@@ -173,11 +178,12 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
         return redirect(url_for("audit_ui.login", next=request.full_path.rstrip("?")))
 
     @blueprint.errorhandler(_NotAllowed)
-    def not_allowed(_: _NotAllowed) -> Response:
+    def not_allowed(refused: _NotAllowed) -> Response:
         namespace = page_namespace_or_root()
         where = f" in namespace {namespace}" if namespace else ""
+        path = AUDIT_PATHS if refused.path.startswith("sys/ledger/history/") else refused.path
         return make_response(render_template("ui/message.html", **common(
-            namespace, title="Not allowed", message=NOT_AUDITOR.format(where=where))), 403)
+            namespace, title="Not allowed", message=NOT_AUDITOR.format(path=path, where=where))), 403)
 
     @blueprint.errorhandler(InvalidRequest)
     def invalid(error: InvalidRequest) -> Response:
@@ -219,10 +225,11 @@ def create_ui_blueprint(runtime: Runtime) -> Blueprint:
             caller = runtime.service.authenticate(token, request.remote_addr or "",
                                                   Access(HISTORY_PATH, "read", namespace))
         except PermissionDenied as denied:
-            return refused(NOT_AUDITOR.format(where=where) if str(denied) == POLICY_DENIED else BAD_TOKEN, 403)
+            return refused(NOT_AUDITOR.format(path=AUDIT_PATHS, where=where) if str(denied) == POLICY_DENIED
+                           else BAD_TOKEN, 403)
         try:
             if not caller.is_sudo:
-                return refused(NOT_AUDITOR.format(where=where), 403)
+                return refused(NOT_AUDITOR.format(path=AUDIT_PATHS, where=where), 403)
         finally:
             runtime.service.settle(caller)
         session.clear()

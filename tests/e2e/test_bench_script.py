@@ -14,6 +14,7 @@ KEYS = {
     "rebuild_ratio_vs_scan", "revoke_100k_tree_s", "revoke_10k_chain_s", "list_page_ms", "rss_mb_100k",
     "rss_mb_1m", "event_bytes_per_create", "event_bytes_per_renew",
     "activity_events", "activity_chart_week_by_hour_ms", "activity_chart_90d_by_day_ms", "search_role_page_ms",
+    "report_unused_page_ms", "report_addresses_page_ms", "report_counts_by_policy_ms",
     "usage_lookup_cost_ratio_on_vs_off", "usage_lookup_cost_ratio_every_use_vs_off",
 }
 

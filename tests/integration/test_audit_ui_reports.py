@@ -75,4 +75,6 @@ def test_a_token_without_sudo_on_the_reports_may_not_read_them(client: FlaskClie
     auditor = create(client, policies=["auditor"], ttl="1h")["auth"]["client_token"]
     assert log_in(client, auditor).status_code == 302
     response = client.get("/ui/reports", query_string={"report": "orphans"})
-    assert response.status_code == 403 and "may not read the audit" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "may not read the audit" in page
+    assert "sudo on sys/ledger/reports/orphans" in page  # what is missing, not what it has
