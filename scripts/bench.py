@@ -1,9 +1,11 @@
 """Benchmarks: every figure measured beside its baseline in the same run, so the ratios survive a
 noisy machine. Targets are reported, never asserted.
 
-    python scripts/bench.py [--quick] [--json FILE]
+    python scripts/bench.py [--quick | --smoke] [--json FILE]
 
 --quick runs the same measurements on small sizes (under a minute) and writes the same keys.
+--smoke runs each measurement once on the smallest sizes that still exercise it, and writes the
+same keys too: the test suite's check that the script runs; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ QUICK = Sizes(in_process_ops=300, http_seconds=0.5, http_rounds=2, http_clients=
               rebuild_events=10_000,
               wide_tree=5_000, deep_chain=1_000, list_tokens=20_000, rss_small=5_000, rss_large=20_000,
               activity_events=20_000)
+SMOKE = Sizes(in_process_ops=100, http_seconds=0.3, http_rounds=1, http_clients=2,
+              rebuild_events=2_000,
+              wide_tree=500, deep_chain=200, list_tokens=2_500, rss_small=500, rss_large=2_500,
+              activity_events=2_000)
 TARGETS: dict[str, tuple[str, float]] = {
     "create_ratio_vs_sqlite": (">=", 0.6),
     "http_create_ratio_vs_hello": (">=", 0.4),
@@ -80,10 +86,10 @@ TARGETS: dict[str, tuple[str, float]] = {
 
 def main() -> int:
     options = _options()
-    sizes = QUICK if options.quick else FULL
+    sizes = SMOKE if options.smoke else QUICK if options.quick else FULL
     if options.activity_events:
         sizes = replace(sizes, activity_events=options.activity_events)
-    figures: dict[str, Any] = {"quick": options.quick, "sizes": sizes.__dict__}
+    figures: dict[str, Any] = {"quick": options.quick, "smoke": options.smoke, "sizes": sizes.__dict__}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
@@ -101,7 +107,10 @@ def main() -> int:
 
 def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, same keys, under a minute")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="small sizes, same keys, under a minute")
+    sizes.add_argument("--smoke", action="store_true",
+                       help="the smallest sizes, same keys: does the script run? (its figures mean nothing)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--only", nargs="+", choices=[section.__name__ for section in SECTIONS],
                         help="run only these sections")
@@ -287,11 +296,11 @@ def list_and_rss(work: Path, sizes: Sizes) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     with ledger(store) as runtime:
         issue_many(runtime, sizes.rss_small, parent=None, prefix="small")
-    figures["rss_mb_100k"] = server_rss_mb(str(store))
+    figures["rss_mb_100k"] = server_rss_mb(str(store), sizes)
     with ledger(store) as runtime:
         issue_many(runtime, sizes.rss_large - sizes.rss_small, parent=None, prefix="large")
         figures.update(page_through_accessors(runtime))
-    figures["rss_mb_1m"] = server_rss_mb(str(store))
+    figures["rss_mb_1m"] = server_rss_mb(str(store), sizes)
     figures["rss_ratio_1m_vs_100k"] = round(figures["rss_mb_1m"] / figures["rss_mb_100k"], 3)
     figures["rss_token_counts"] = [sizes.rss_small, sizes.rss_large]
     return figures
@@ -319,11 +328,12 @@ def page_through_accessors(runtime: Runtime, page_size: int = 1000) -> dict[str,
     }
 
 
-def server_rss_mb(store: str) -> float:
+def server_rss_mb(store: str, sizes: Sizes) -> float:
     """Resident memory of a server worker after it has served creates and lookups."""
+    seconds = min(0.5, sizes.http_seconds)
     with running("--store", store, "--threads", "4", env={"TOKENLEDGER_EXPIRY_SWEEP_SECONDS": "0"}) as server:
-        load.measure([server.port], "create", 2, 0.5)
-        load.measure([server.port], "lookup-self", 2, 0.5)
+        load.measure([server.port], "create", 2, seconds)
+        load.measure([server.port], "lookup-self", 2, seconds)
         worker = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
         pids = [server.process.pid, *map(int, worker)]
         return round(max(_rss_kb(pid) for pid in pids) / 1024, 1)
@@ -359,11 +369,12 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def report(figures: dict[str, Any]) -> None:
-    table = Table(title="tokenledger benchmark" + (" (--quick)" if figures["quick"] else ""))
+    mode = " (--smoke)" if figures["smoke"] else " (--quick)" if figures["quick"] else ""
+    table = Table(title="tokenledger benchmark" + mode)
     for column in ("figure", "value", "target", "met"):
         table.add_column(column)
     for key, value in figures.items():
-        if key in ("sizes", "quick"):
+        if key in ("sizes", "quick", "smoke"):
             continue
         target = TARGETS.get(key)
         met = "" if target is None else ("yes" if _meets(value, *target) else "NO")

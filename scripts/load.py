@@ -13,6 +13,7 @@ Loopback only; every phase is bounded in time and in requests, and the script st
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import multiprocessing
@@ -22,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +97,10 @@ def fresh_store(kind: str) -> Iterator[str]:
 
 def measure(ports: list[int], operation: str, clients: int, seconds: float) -> dict[str, Any]:
     """``clients`` client processes, spread over the servers at ``ports``."""
+    pool = _client_processes(clients)
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(clients) as pool:
-        outcomes = pool.starmap(client_loop, [(ports[i % len(ports)], operation, seconds) for i in range(clients)])
+    outcomes = pool.starmap(client_loop, [(ports[i % len(ports)], operation, seconds) for i in range(clients)],
+                            chunksize=1)
     latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies"])
     elapsed = max(outcome["elapsed"] for outcome in outcomes) or time.perf_counter() - started
     errors = sum(outcome["errors"] for outcome in outcomes)
@@ -109,6 +112,20 @@ def measure(ports: list[int], operation: str, clients: int, seconds: float) -> d
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
     }
+
+
+_POOLS: dict[int, Pool] = {}
+
+
+def _client_processes(count: int) -> Pool:
+    """``count`` client processes, started once and kept for every later measurement with as many
+    clients: a spawned process imports this script anew (about a second of CPU), which a run of
+    several measurements paid again for each. Idle between measurements, each takes one client."""
+    if count not in _POOLS:
+        pool = multiprocessing.get_context("spawn").Pool(count)
+        atexit.register(pool.terminate)
+        _POOLS[count] = pool
+    return _POOLS[count]
 
 
 def client_loop(port: int, operation: str, seconds: float) -> dict[str, Any]:

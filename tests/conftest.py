@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.postgres import fresh_schema
+from tests.support.postgres import drop_pending_schemas, fresh_schema
 from tests.support.runtimes import ROOT_TOKEN, accept_frozen_time
 from tokenledger.application.token_service import TokenService
 from tokenledger.domain.caller import Caller
@@ -26,6 +26,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     (A ``parametrize`` mark, added before pytest reads the marks, replaces ``store``'s params.)"""
     if metafunc.definition.get_closest_marker("one_store") and "store" in metafunc.fixturenames:
         metafunc.definition.add_marker(pytest.mark.parametrize("store", ["sqlite"], indirect=True))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schemas_dropped() -> Iterator[None]:
+    """Every test's PostgreSQL schema is dropped by the end of the session (in the background)."""
+    yield
+    failed = drop_pending_schemas()
+    assert not failed, f"schemas the tests could not drop: {failed}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -61,9 +61,11 @@ def servers_on(store: str, count: int, stack: ExitStack, **env: str) -> list[Ser
     return [stack.enter_context(running("--store", store, "--workers", "1", env=settings)) for _ in range(count)]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def replicated() -> Iterator[tuple[Fleet, str, list[Server]]]:
-    """A primary and a standby, and two servers that write to the primary and read from the standby."""
+    """A primary and a standby, and two servers that write to the primary and read from the standby;
+    built once for the tests that take it: each works on tokens of its own, compares the replica
+    metric with its own earlier reading, and leaves the standby replaying."""
     with fleet(standbys=1) as built, ExitStack() as stack:
         database = built.database("ledger")
         standby = built.standbys[0]

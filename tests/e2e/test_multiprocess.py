@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
@@ -35,11 +36,20 @@ def ledger_store(store: str) -> str:
     return store
 
 
-@pytest.fixture
-def two_servers(ledger_store: str) -> Iterator[tuple[Server, Server]]:
-    short_wait = {"TOKENLEDGER_INDEX_WAIT_SECONDS": "0.3"}
-    with running("--store", ledger_store, env=short_wait) as a, \
-            running("--store", ledger_store, env=short_wait) as b:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def two_servers(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    """Two servers on one ledger, on each store, started once for the tests that take them: each
+    works on tokens of its own, and the one policy they write (``web``) is the same every time."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            store = str(tmp_path_factory.mktemp("two-servers") / "ledger.db")
+        else:
+            store = stack.enter_context(fresh_schema())
+        initialise_store(Settings(store=store), ROOT_TOKEN)
+        short_wait = {"TOKENLEDGER_INDEX_WAIT_SECONDS": "0.3"}
+        a = stack.enter_context(running("--store", store, env=short_wait))
+        b = stack.enter_context(running("--store", store, env=short_wait))
         yield a, b
 
 

@@ -17,9 +17,11 @@ from tests.support.pg_fleet import fleet
 ROWS = list(range(20))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pair() -> Iterator[Fleet]:
-    """A primary and one asynchronous standby."""
+    """A primary and one asynchronous standby, built once for the tests that leave both running
+    and replicating (each in a database or table of its own); a test that kills or promotes one
+    builds its own fleet."""
     with fleet(standbys=1) as built:
         yield built
 
@@ -89,26 +91,30 @@ def test_a_promoted_standby_takes_writes_and_holds_every_row_committed_before_th
 
 def test_a_paused_standby_stays_behind_until_resumed(pair: Fleet) -> None:
     primary, standby = pair.primary, pair.standbys[0]
-    write_rows(primary, [])
+    dbname = pair.database("paused")
+    write_rows(primary, [], dbname)
     pair.wait_caught_up()
     standby.pause_replay()
-    paused_at = standby.replay_lsn()
-    write_rows(primary, ROWS)
-    written_to = primary.current_lsn()
-    wait_until(lambda: standby.receive_lsn() >= written_to, "the standby to receive the rows")
-    assert written_to > paused_at and standby.replay_lsn() == paused_at
-    assert rows_on(standby) == []
-    standby.resume_replay()
+    try:
+        paused_at = standby.replay_lsn()
+        write_rows(primary, ROWS, dbname)
+        written_to = primary.current_lsn()
+        wait_until(lambda: standby.receive_lsn() >= written_to, "the standby to receive the rows")
+        assert written_to > paused_at and standby.replay_lsn() == paused_at
+        assert rows_on(standby, dbname) == []
+    finally:
+        standby.resume_replay()
     pair.wait_caught_up()
-    assert rows_on(standby) == ROWS
+    assert rows_on(standby, dbname) == ROWS
 
 
-def test_a_read_write_multi_host_url_reaches_the_primary_before_and_after_a_promotion(pair: Fleet) -> None:
-    primary, standby = pair.primary, pair.standbys[0]
-    url = multi_host_url([standby, primary], "postgres", target_session_attrs="read-write")
-    assert url == f"postgresql://postgres@127.0.0.1:{standby.port},127.0.0.1:{primary.port}/postgres" \
-        "?target_session_attrs=read-write"
-    assert server_port(url) == primary.port
-    primary.kill()
-    standby.promote()
-    assert server_port(url) == standby.port
+def test_a_read_write_multi_host_url_reaches_the_primary_before_and_after_a_promotion() -> None:
+    with fleet(standbys=1) as built:
+        primary, standby = built.primary, built.standbys[0]
+        url = multi_host_url([standby, primary], "postgres", target_session_attrs="read-write")
+        assert url == f"postgresql://postgres@127.0.0.1:{standby.port},127.0.0.1:{primary.port}/postgres" \
+            "?target_session_attrs=read-write"
+        assert server_port(url) == primary.port
+        primary.kill()
+        standby.promote()
+        assert server_port(url) == standby.port

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 import pytest
-
-from scripts.scratch_schema import schema_on
 
 SERVER_URL = os.environ.get("TOKENLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRED = os.environ.get("TOKENLEDGER_REQUIRE_POSTGRES", "") == "1"
@@ -34,10 +35,79 @@ def require_postgres() -> None:
 
 @contextmanager
 def fresh_schema() -> Iterator[str]:
-    """A store URL on a new, empty schema, dropped afterwards (skips where there is no server)."""
+    """A store URL on a new, empty schema, dropped afterwards (skips where there is no server).
+    The drop (a tenth of a second, mostly the server's) runs in the background while the next
+    test runs; ``drop_pending_schemas`` waits for every drop at the end of the session."""
     require_postgres()
-    with schema_on(SERVER_URL, prefix="tl_test_") as url:
-        yield url
+    schema = "tl_test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{SERVER_URL}?schema={schema}"
+    finally:
+        _dropper().drop(schema)
+
+
+_connect = psycopg.connect  # the unit tier replaces psycopg.connect while its tests run; not for the dropper
+
+
+class _SchemaDropper(threading.Thread):
+    """Drops schemas on a connection of its own (drops of the last integration tests may still be
+    under way while the unit tier runs); a connection a test severs is opened again, the drop retried."""
+
+    def __init__(self) -> None:
+        super().__init__(name="schema-dropper", daemon=True)
+        self.schemas: queue.Queue[str] = queue.Queue()
+        self.failures: list[str] = []
+        self.connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def drop(self, schema: str) -> None:
+        self.schemas.put(schema)
+
+    def run(self) -> None:
+        while True:
+            schema = self.schemas.get()
+            try:
+                self._drop(schema)
+            except BaseException as error:  # reported by drop_pending_schemas; the thread goes on
+                self.failures.append(f"{schema}: {error}")
+            finally:
+                self.schemas.task_done()
+
+    def _drop(self, schema: str) -> None:
+        for attempt in range(3):
+            try:
+                if self.connection is None or self.connection.closed:
+                    self.connection = _connect(SERVER_URL, autocommit=True)
+                self.connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                return
+            except psycopg.OperationalError:  # severed (tests terminate other backends): reconnect
+                self.connection = None
+                if attempt == 2:
+                    raise
+
+
+_started: list[_SchemaDropper] = []
+_lock = threading.Lock()
+
+
+def _dropper() -> _SchemaDropper:
+    with _lock:
+        if not _started:
+            _started.append(_SchemaDropper())
+            _started[0].start()
+        return _started[0]
+
+
+def drop_pending_schemas() -> list[str]:
+    """Waits until every schema handed to the background is dropped; the drops that failed."""
+    if not _started:
+        return []
+    dropper = _started[0]
+    dropper.schemas.join()
+    if dropper.connection is not None:
+        dropper.connection.close()
+    return list(dropper.failures)
 
 
 def stored_text(store_url: str) -> bytes:
