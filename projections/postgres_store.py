@@ -35,12 +35,12 @@ class IndexedPostgresRecorder(LedgerRecorder, PostgresRecorderHooks, PostgresApp
         self.group_commit = GroupCommit(self.write_batch)
         self._chain_heads = threading.local()  # this thread's insert's read of the chain's head
 
-    def _insert_stored_events(self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                              **kwargs: Any) -> None:
-        """The library's insert (lock, notify, the events), then the chain's head read behind it
-        on a cursor of its own: in the library's pipeline its answer comes back with the
-        insert's, so the table lock is held over one round trip fewer."""
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+    def _lock_table(self, curs: psycopg.Cursor[DictRow]) -> None:
+        """The library's lock, then the chain's head read on a cursor of its own, before the
+        insert: in the library's pipeline its answer comes back with the insert's, so the table
+        lock is held over one round trip fewer (and an insert that fails leaves no read
+        behind it to be aborted)."""
+        super()._lock_table(curs)
         self._forget_chain_head()
         reader = curs.connection.cursor()
         reader.execute(self.dialect().sql(hash_chain.HEAD))
