@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from uuid import UUID
 
 from tokenledger.application.audit import DEFAULT_PAGE, MAX_PAGE, Page
+from tokenledger.application.ports import TokenRecord
 from tokenledger.domain.errors import InvalidRequest
 
 UNUSED, ROOT_CHILDREN, LONG_LIVED, ORPHANS, ADDRESSES = "unused", "root-children", "long-lived", "orphans", "addresses"
@@ -28,21 +28,10 @@ REPORT_TITLES = {
 
 
 @dataclass(frozen=True)
-class HygieneToken:
+class HygieneToken(TokenRecord):
     """A live token as the hygiene reports see it. ``active_at`` is its last recorded use, else
-    its creation; ``addresses`` how many distinct addresses its recorded uses came from."""
+    its creation; ``addresses`` how many distinct addresses it was seen at (created or used)."""
 
-    token_id: UUID
-    accessor: str
-    namespace: str
-    parent_id: UUID | None
-    creator_accessor: str
-    role_name: str
-    display_name: str
-    policies: tuple[str, ...]
-    path: str
-    created_at: datetime
-    expire_at: datetime | None
     ttl: int
     period: int
     explicit_max_ttl: int

@@ -57,8 +57,9 @@ class RoleQueries(Protocol):
 
 
 @dataclass(frozen=True)
-class RegisteredToken:
-    """A token as the audit registry keeps it, ended or not."""
+class TokenRecord:
+    """What the audit's read models keep of every token: where it is, who made it under what,
+    and when it was made and expires."""
 
     token_id: UUID
     accessor: str
@@ -71,6 +72,12 @@ class RegisteredToken:
     path: str
     created_at: datetime
     expire_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RegisteredToken(TokenRecord):
+    """A token as the audit registry keeps it, ended or not."""
+
     status: TokenStatus
     ended_at: datetime | None
     orphaned_at: datetime | None = None  # since then it has had no parent; parent_id is the one before
