@@ -5,6 +5,7 @@ and, after the request, settled."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from flask import Request, g, request
@@ -95,17 +96,31 @@ class Gate:
             if wanted is not None:
                 wait_for_position(self._service, wanted, self._index_wait_seconds)
                 caller = self.admit(token, remote_addr, access)
-            caller = self._service.spend_use(caller, access)
+            recorded = recorded_access(access, path_parameters)
+            caller = self._service.spend_use(caller, recorded)
             g.accessor = caller.view.accessor
             try:
                 response = handler(caller, **path_parameters)
             finally:
                 self._service.settle(caller)
             if response.status_code < 400:
-                self._service.record_use(caller, access)
+                self._service.record_use(caller, recorded)
             return stamp_written_position(self._service, response)
 
         return view
+
+
+SECRET_PARAMETERS = ("token",)  # path parameters that are tokens: the 2016 API's ``lookup/<token>`` and kin
+
+
+def recorded_access(access: Access, path_parameters: dict[str, str]) -> Access:
+    """``access`` as a use of the caller's token records it in the ledger: a token in the path
+    stands there as ``<token>``, for no raw token may reach the store."""
+    path = access.path
+    for name in SECRET_PARAMETERS:
+        if path_parameters.get(name):
+            path = path.replace(path_parameters[name], f"<{name}>")
+    return access if path == access.path else replace(access, path=path)
 
 
 def is_root_path(path: str, root_paths: tuple[str, ...]) -> bool:

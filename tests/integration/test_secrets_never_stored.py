@@ -34,6 +34,10 @@ def test_no_token_value_reaches_the_store_logs_or_errors(
     child = client.post(f"{API}/create", json={}, headers={"X-Vault-Token": tokens[0]}).json["auth"]
     tokens.append(child["client_token"])
 
+    # The first use of a token is recorded with its path: here one that holds another token.
+    looker = client.post(f"{API}/create", json={"policies": ["root"]}, headers=root).json["auth"]["client_token"]
+    tokens.append(looker)
+    assert client.get(f"{API}/lookup/{tokens[1]}", headers={"X-Vault-Token": looker}).status_code == 200
     client.post(f"{API}/renew", json={"token": tokens[1], "increment": "1h"}, headers=root)
     client.get(f"{API}/lookup-self", headers={"X-Vault-Token": tokens[2]})
     client.post(f"{API}/revoke", json={"token": tokens[0]}, headers=root)
