@@ -56,6 +56,12 @@ class Access:
     operation: str
     namespace: str = ""
     needs_sudo: bool = False  # one of Vault's root paths: the ACL must grant sudo too
+    recorded_path: str | None = None  # the path as a use records it, where ``path`` holds a token
+
+    @property
+    def ledger_path(self) -> str:
+        """The path a use of the caller's token writes into the ledger: never a raw token."""
+        return self.path if self.recorded_path is None else self.recorded_path
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ class TokenService:
         """After a request served without error: its use of a token without a use limit is
         recorded, if one is due (``tokenledger.application.usage``); never fails the request."""
         if caller.view.uses_left is None:
-            self._usage.record(caller.view, caller.actor, access.path, access.operation)
+            self._usage.record(caller.view, caller.actor, access.ledger_path, access.operation)
 
     def admit(self, raw_token: str | None, remote_addr: str, access: Access | None = None) -> Caller:
         """``authenticate`` without spending a use: for a request that may still be refused
@@ -176,7 +182,7 @@ class TokenService:
         """The caller with one use of its token spent (and recorded), if the token has a limit."""
         if caller.view.uses_left is None:
             return caller
-        path, operation = (access.path, access.operation) if access is not None else ("", "")
+        path, operation = (access.ledger_path, access.operation) if access is not None else ("", "")
         return replace(caller, view=self._spend_use(caller.view.token_id, caller.actor, path, operation))
 
     def _authorise(self, view: TokenView, access: Access) -> bool:

@@ -5,7 +5,6 @@ and, after the request, settled."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import wraps
 
 from flask import Request, g, request
@@ -53,7 +52,8 @@ class Gate:
                exists: Existence | None = None) -> Access:
         namespace = request_namespace(request)
         return Access(path, operation(request, namespace, path_parameters, exists), namespace,
-                      needs_sudo=is_root_path(path, self._root_paths))
+                      needs_sudo=is_root_path(path, self._root_paths),
+                      recorded_path=recorded_path(path, path_parameters))
 
     def pass_unrouted(self, path: str) -> None:
         """Admit a request to a path no mount serves (``path`` below ``/v1/``), spending a use
@@ -96,15 +96,14 @@ class Gate:
             if wanted is not None:
                 wait_for_position(self._service, wanted, self._index_wait_seconds)
                 caller = self.admit(token, remote_addr, access)
-            recorded = recorded_access(access, path_parameters)
-            caller = self._service.spend_use(caller, recorded)
+            caller = self._service.spend_use(caller, access)
             g.accessor = caller.view.accessor
             try:
                 response = handler(caller, **path_parameters)
             finally:
                 self._service.settle(caller)
             if response.status_code < 400:
-                self._service.record_use(caller, recorded)
+                self._service.record_use(caller, access)
             return stamp_written_position(self._service, response)
 
         return view
@@ -113,14 +112,15 @@ class Gate:
 SECRET_PARAMETERS = ("token",)  # path parameters that are tokens: the 2016 API's ``lookup/<token>`` and kin
 
 
-def recorded_access(access: Access, path_parameters: dict[str, str]) -> Access:
-    """``access`` as a use of the caller's token records it in the ledger: a token in the path
-    stands there as ``<token>``, for no raw token may reach the store."""
-    path = access.path
+def recorded_path(path: str, path_parameters: dict[str, str]) -> str | None:
+    """``path`` as a use of the caller's token records it in the ledger, where it holds a token
+    (``None``: as it is): the token stands there as ``<token>``, for no raw token may reach the
+    store."""
+    recorded = path
     for name in SECRET_PARAMETERS:
         if path_parameters.get(name):
-            path = path.replace(path_parameters[name], f"<{name}>")
-    return access if path == access.path else replace(access, path=path)
+            recorded = recorded.replace(path_parameters[name], f"<{name}>")
+    return None if recorded == path else recorded
 
 
 def is_root_path(path: str, root_paths: tuple[str, ...]) -> bool:

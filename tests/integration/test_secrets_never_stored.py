@@ -38,6 +38,8 @@ def test_no_token_value_reaches_the_store_logs_or_errors(
     looker = client.post(f"{API}/create", json={"policies": ["root"]}, headers=root).json["auth"]["client_token"]
     tokens.append(looker)
     assert client.get(f"{API}/lookup/{tokens[1]}", headers={"X-Vault-Token": looker}).status_code == 200
+    # A limited-use token spends (and records) a use on a refused request too.
+    assert client.get(f"{API}/lookup/{tokens[1]}", headers={"X-Vault-Token": tokens[2]}).status_code == 403
     client.post(f"{API}/renew", json={"token": tokens[1], "increment": "1h"}, headers=root)
     client.get(f"{API}/lookup-self", headers={"X-Vault-Token": tokens[2]})
     client.post(f"{API}/revoke", json={"token": tokens[0]}, headers=root)
