@@ -118,8 +118,10 @@ def recorded_path(path: str, path_parameters: dict[str, str]) -> str | None:
     store."""
     recorded = path
     for name in SECRET_PARAMETERS:
-        if path_parameters.get(name):
-            recorded = recorded.replace(path_parameters[name], f"<{name}>")
+        value = path_parameters.get(name)
+        if value:  # the rule's last segment; anywhere else, every occurrence goes
+            recorded = (recorded[: -len(value)] + f"<{name}>" if recorded.endswith(value)
+                        else recorded.replace(value, f"<{name}>"))
     return None if recorded == path else recorded
 
 

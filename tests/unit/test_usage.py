@@ -163,3 +163,11 @@ def test_as_of_an_instant_a_token_shows_its_last_use_then(app: Flask, client: Fl
     assert (before.last_used_time, before.last_used_remote_addr) == (None, "")
     assert (after.last_used_time, after.last_used_remote_addr) == (T0 + timedelta(seconds=5), "10.9.9.9")
     assert audit.last_use("", accessor) == (T0 + timedelta(seconds=5), "10.9.9.9")  # ended, still known
+
+
+def test_a_token_in_the_path_is_recorded_as_a_placeholder_and_nothing_else_changes() -> None:
+    from tokenledger.web.access import recorded_path
+
+    assert recorded_path("auth/token/lookup/hvs.secret", {"token": "hvs.secret"}) == "auth/token/lookup/<token>"
+    assert recorded_path("auth/token/lookup/a", {"token": "a"}) == "auth/token/lookup/<token>"  # not "<token>uth/..."
+    assert recorded_path("auth/token/lookup-accessor/xyz", {"accessor": "xyz"}) is None
